@@ -1,0 +1,48 @@
+# Karla Sidebar. `make run` starts the demo; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+
+.PHONY: run test lint format install install-dev browser clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(PY)
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(PY)
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# Local development settings (DEBUG on, sandbox on, generated keys), written once.
+.env.local:
+	$(PYTHON) scripts/write_dev_env.py $@
+
+run: $(VENV)/.installed .env.local
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py rundemo
+
+# Debian's Chromium for the browser tests (installed when we may; the tests say when it is missing).
+browser:
+	@bash scripts/ensure-chromium
+
+test: $(VENV)/.installed-dev browser
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .hypothesis

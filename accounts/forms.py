@@ -1,0 +1,80 @@
+"""Forms check the shape of what an admin typed; the services talk to GoKarla."""
+
+from django import forms
+
+from karla_sidebar.gokarla import GoKarlaError, InvalidGoKarlaURL, endpoint_from_url
+
+TOKEN_WIDGET = forms.PasswordInput(
+    attrs={"autocomplete": "off", "spellcheck": "false"}, render_value=False
+)
+
+
+class AccountConnectForm(forms.Form):
+    url = forms.CharField(
+        label="GoKarla URL",
+        max_length=255,
+        widget=forms.TextInput(
+            attrs={"placeholder": "https://your-shop.gokarla.io", "autocomplete": "off",
+                   "inputmode": "url", "spellcheck": "false"}
+        ),
+        help_text="The address you use to open GoKarla, e.g. https://your-shop.gokarla.io",
+    )
+    username = forms.CharField(
+        label="Username",
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        help_text="Usually your shop's slug (the part before .gokarla.io).",
+    )
+    api_token = forms.CharField(
+        label="API Token", max_length=500, strip=True, widget=TOKEN_WIDGET,
+        help_text="From GoKarla's portal: Settings → API keys. A viewer key is enough.",
+    )
+    label = forms.CharField(
+        label="Label (optional)", max_length=100, required=False,
+        help_text="Shown to agents in the account selector. Defaults to the shop's name.",
+    )
+
+    # Which field an error from GoKarla belongs next to.
+    ERROR_FIELDS = {
+        "credentials_rejected": "api_token",
+        "access_denied": "api_token",
+        "not_found": "url",
+        "unavailable": "url",
+        "timeout": "url",
+        "rate_limited": None,
+        "unexpected_response": "url",
+        "invalid_input": None,
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.url_notes: tuple[str, ...] = ()
+
+    def clean(self):
+        cleaned = super().clean()
+        url, username = cleaned.get("url"), cleaned.get("username")
+        if url and username:
+            try:
+                endpoint = endpoint_from_url(url, username=username)
+            except InvalidGoKarlaURL as error:
+                self.add_error("url", error.message)
+            else:
+                cleaned["url"] = endpoint.url
+                self.url_notes = endpoint.notes
+        return cleaned
+
+    def add_gokarla_error(self, error: GoKarlaError) -> None:
+        field = self.ERROR_FIELDS.get(error.code)
+        if isinstance(error, InvalidGoKarlaURL):
+            field = "url"
+        self.add_error(field, error.message)
+
+
+class TokenUpdateForm(forms.Form):
+    api_token = forms.CharField(
+        label="New API Token", max_length=500, required=False, widget=TOKEN_WIDGET,
+        help_text="Leave blank to keep the current token. A new token is verified before it is saved.",
+    )
+
+    def add_gokarla_error(self, error: GoKarlaError) -> None:
+        self.add_error("api_token", error.message)

@@ -1,0 +1,59 @@
+"""Create the demo workspace, its users and its two sandbox accounts. Idempotent; DEBUG only.
+
+The accounts are connected through the same connect service an admin uses, so the demo
+itself proves Connect works. The sandbox must be running (``make run`` starts it first).
+"""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts import services
+from accounts.models import GoKarlaAccount, Membership, Workspace
+from karla_sidebar.demo import DEMO_PASSWORD, DEMO_WORKSPACE
+from karla_sidebar.gokarla import GoKarlaError
+
+DEMO_SIDEBAR_SECRET = "demo-sidebar-secret"  # noqa: S105 (documented demo value)
+DEMO_USERS = {"admin": Membership.Role.ADMIN, "lead": Membership.Role.LEAD}
+DEMO_ACCOUNTS = [
+    ("Demo Shop", "demo-shop", "karla-demo-token"),
+    ("Demo Outlet", "demo-outlet", "karla-outlet-token"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo workspace, users admin/lead and the sandbox accounts (DEBUG only)."
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError("The demo seed runs only with DEBUG on; it would create known logins.")
+        if not settings.SANDBOX_ENABLED:
+            raise CommandError("The demo needs the sandbox: set SANDBOX_ENABLED=1.")
+        workspace, _ = Workspace.objects.update_or_create(
+            slug=DEMO_WORKSPACE,
+            defaults={"name": "Demo Workspace", "sidebar_secret": DEMO_SIDEBAR_SECRET},
+        )
+        User = get_user_model()
+        for username, role in DEMO_USERS.items():
+            user, _ = User.objects.get_or_create(username=username)
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+            Membership.objects.update_or_create(
+                user=user, workspace=workspace, defaults={"role": role}
+            )
+        admin = User.objects.get(username="admin")
+        for label, username, token in DEMO_ACCOUNTS:
+            if GoKarlaAccount.objects.filter(
+                workspace=workspace, url=settings.SANDBOX_URL, username=username
+            ).exists():
+                continue
+            try:
+                services.account_connect(
+                    workspace=workspace, url=settings.SANDBOX_URL, username=username,
+                    token=token, label=label, actor=admin,
+                )
+            except GoKarlaError as error:
+                raise CommandError(f"Could not connect {label}: {error.message}") from None
+        default = GoKarlaAccount.objects.get(workspace=workspace, username="demo-shop")
+        services.account_make_default(account=default)
+        self.stdout.write(self.style.SUCCESS("Demo workspace ready."))

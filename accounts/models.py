@@ -1,0 +1,136 @@
+"""Workspaces (the tenant boundary), their members, and their connected GoKarla accounts."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from accounts.fields import UNDECRYPTABLE, EncryptedSecretField
+
+
+def new_sidebar_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class Workspace(models.Model):
+    """One ArminCX workspace. Every row, cache key and query is scoped to one of these."""
+
+    slug = models.SlugField(max_length=63, unique=True)
+    name = models.CharField(max_length=100)
+    # Signs the ArminCX launch tokens. The previous secret stays valid until it expires,
+    # so rotating does not break sidebars that ArminCX is opening at that moment.
+    sidebar_secret = EncryptedSecretField(max_length=200, default=new_sidebar_secret)
+    previous_sidebar_secret = EncryptedSecretField(max_length=200, blank=True, default="")
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Workspace admin"
+        LEAD = "lead", "Support lead"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "workspace"], name="one_membership_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()}) in {self.workspace}"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == self.Role.ADMIN
+
+
+class GoKarlaAccount(models.Model):
+    class Status(models.TextChoices):
+        CONNECTED = "connected", "Connected"
+        FAILING = "failing", "Needs attention"
+
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="gokarla_accounts"
+    )
+    label = models.CharField(max_length=100)
+    url = models.CharField("GoKarla URL", max_length=255)
+    username = models.CharField(max_length=150)
+    api_token = EncryptedSecretField("API token", max_length=500)
+    shop_name = models.CharField(max_length=200, blank=True)
+    shop_slug = models.CharField(max_length=150, blank=True)
+    is_default = models.BooleanField(default=False)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.CONNECTED)
+    last_verified_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-is_default", "label", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace"], condition=Q(is_default=True), name="one_default_account"
+            ),
+            models.UniqueConstraint(
+                fields=["workspace", "url", "username"], name="unique_account_per_workspace"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def __repr__(self) -> str:
+        return f"<GoKarlaAccount {self.pk} {self.label!r} {self.url} user={self.username!r}>"
+
+    @property
+    def token_is_readable(self) -> bool:
+        return self.api_token is not UNDECRYPTABLE
+
+
+class AccountActivity(models.Model):
+    """An admin's change to a GoKarla account, shown to admins as "Activity"."""
+
+    class Action(models.TextChoices):
+        CONNECTED = "connected", "Connected"
+        TOKEN_UPDATED = "token_updated", "Updated the API token"
+        TESTED = "tested", "Tested the connection"
+        TEST_FAILED = "test_failed", "Connection test failed"
+        MADE_DEFAULT = "made_default", "Made default"
+        REMOVED = "removed", "Removed"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(
+        GoKarlaAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    account_label = models.CharField(max_length=100)
+    action = models.CharField(max_length=20, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    detail = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["workspace", "-created_at"], name="activity_by_workspace")]
+
+    def __str__(self) -> str:
+        return f"{self.actor_name or 'system'} {self.get_action_display()} {self.account_label}"

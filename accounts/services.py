@@ -1,0 +1,157 @@
+"""Use cases for connected GoKarla accounts: connect, test, update the token, make default, remove.
+
+Every change is verified against GoKarla first where it involves credentials, and leaves an
+``AccountActivity`` row. Callers pass objects they already fetched through the scoping
+selectors, so nothing here can reach another workspace's rows.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import AccountActivity, GoKarlaAccount, Workspace, new_sidebar_secret
+from karla_sidebar.gokarla import (
+    GoKarlaClient,
+    GoKarlaError,
+    InvalidInput,
+    Shop,
+    TokenUnreadable,
+    endpoint_from_url,
+)
+
+
+class DuplicateAccount(InvalidInput):
+    default_message = "This GoKarla URL and username are already connected in this workspace."
+
+
+def gokarla_client(*, url: str, username: str, token: str) -> GoKarlaClient:
+    return GoKarlaClient(endpoint_from_url(url, username=username), username=username, token=token)
+
+
+def account_client(*, account: GoKarlaAccount) -> GoKarlaClient:
+    """The client for a stored account; a token no key can decrypt is never sent."""
+    if not account.token_is_readable:
+        raise TokenUnreadable()
+    return gokarla_client(url=account.url, username=account.username, token=account.api_token)
+
+
+def _record(account: GoKarlaAccount, action: str, actor=None, detail: str = "") -> None:
+    AccountActivity.objects.create(
+        workspace_id=account.workspace_id,
+        account=account if action != AccountActivity.Action.REMOVED else None,
+        account_label=account.label,
+        action=action,
+        actor=actor if actor and actor.is_authenticated else None,
+        actor_name=actor.get_username() if actor and actor.is_authenticated else "",
+        detail=detail[:500],
+    )
+
+
+def account_connect(
+    *, workspace: Workspace, url: str, username: str, token: str, label: str = "", actor=None
+) -> GoKarlaAccount:
+    """Verify the credentials against GoKarla, then save the account. Raises GoKarlaError."""
+    endpoint = endpoint_from_url(url, username=username)
+    if GoKarlaAccount.objects.filter(
+        workspace=workspace, url=endpoint.url, username=username
+    ).exists():
+        raise DuplicateAccount()
+    shop = GoKarlaClient(endpoint, username=username, token=token).verify()
+    try:
+        with transaction.atomic():
+            account = GoKarlaAccount.objects.create(
+                workspace=workspace,
+                label=label.strip() or shop.name or endpoint.shop_slug,
+                url=endpoint.url,
+                username=username,
+                api_token=token,
+                shop_name=shop.name,
+                shop_slug=shop.slug or endpoint.shop_slug,
+                is_default=not GoKarlaAccount.objects.filter(workspace=workspace).exists(),
+                status=GoKarlaAccount.Status.CONNECTED,
+                last_verified_at=timezone.now(),
+                created_by=actor if actor and actor.is_authenticated else None,
+            )
+            _record(account, AccountActivity.Action.CONNECTED, actor, f"Shop {shop.name}")
+    except IntegrityError:
+        raise DuplicateAccount() from None
+    return account
+
+
+def _mark_verified(account: GoKarlaAccount, shop: Shop) -> None:
+    account.shop_name = shop.name or account.shop_name
+    account.shop_slug = shop.slug or account.shop_slug
+    account.status = GoKarlaAccount.Status.CONNECTED
+    account.last_verified_at = timezone.now()
+    account.last_error = ""
+
+
+def account_mark_failing(*, account: GoKarlaAccount, error: GoKarlaError) -> None:
+    account.status = GoKarlaAccount.Status.FAILING
+    account.last_error = error.message[:500]
+    account.save(update_fields=["status", "last_error", "updated_at"])
+
+
+def account_test(*, account: GoKarlaAccount, actor=None) -> GoKarlaAccount:
+    """Re-verify the stored credentials and record the outcome. Raises GoKarlaError on failure."""
+    try:
+        shop = account_client(account=account).verify()
+    except GoKarlaError as error:
+        account_mark_failing(account=account, error=error)
+        _record(account, AccountActivity.Action.TEST_FAILED, actor, error.message)
+        raise
+    _mark_verified(account, shop)
+    account.save()
+    _record(account, AccountActivity.Action.TESTED, actor)
+    return account
+
+
+def account_update_token(*, account: GoKarlaAccount, token: str, actor=None) -> GoKarlaAccount:
+    """Verify a new token before it replaces the stored one; the old one stays on failure."""
+    shop = gokarla_client(url=account.url, username=account.username, token=token).verify()
+    account.api_token = token
+    _mark_verified(account, shop)
+    account.save()
+    _record(account, AccountActivity.Action.TOKEN_UPDATED, actor)
+    return account
+
+
+@transaction.atomic
+def account_make_default(*, account: GoKarlaAccount, actor=None) -> GoKarlaAccount:
+    GoKarlaAccount.objects.filter(workspace_id=account.workspace_id, is_default=True).exclude(
+        pk=account.pk
+    ).update(is_default=False)
+    if not account.is_default:
+        account.is_default = True
+        account.save(update_fields=["is_default", "updated_at"])
+        _record(account, AccountActivity.Action.MADE_DEFAULT, actor)
+    return account
+
+
+@transaction.atomic
+def account_remove(*, account: GoKarlaAccount, actor=None) -> None:
+    """Remove the account; history keeps its label. Another account becomes the default."""
+    was_default = account.is_default
+    workspace_id = account.workspace_id
+    _record(account, AccountActivity.Action.REMOVED, actor)
+    account.delete()
+    if was_default:
+        successor = GoKarlaAccount.objects.filter(workspace_id=workspace_id).order_by("id").first()
+        if successor:
+            successor.is_default = True
+            successor.save(update_fields=["is_default", "updated_at"])
+
+
+def workspace_rotate_sidebar_secret(*, workspace: Workspace) -> Workspace:
+    """New secret for new launches; the old one keeps working for the grace period."""
+    workspace.previous_sidebar_secret = workspace.sidebar_secret
+    workspace.previous_secret_expires_at = timezone.now() + timedelta(
+        hours=settings.SIDEBAR_SECRET_GRACE_HOURS
+    )
+    workspace.sidebar_secret = new_sidebar_secret()
+    workspace.save(
+        update_fields=["sidebar_secret", "previous_sidebar_secret", "previous_secret_expires_at"]
+    )
+    return workspace

@@ -1,0 +1,180 @@
+"""Settings → Integrations → GoKarla: the Accounts tab and the Sidebar tab.
+
+Each view: check access, check the form's shape, call one service, render the page or, for
+an HTMX request, the partial of the same template.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import reswap, retarget, trigger_client_event
+
+from accounts import selectors, services
+from accounts.access import SESSION_KEY, workspace_required
+from accounts.forms import AccountConnectForm, TokenUpdateForm
+from karla_sidebar.gokarla import GoKarlaError
+
+ACCOUNTS_PAGE = "accounts/gokarla-accounts.html"
+
+
+def _accounts_url():
+    return reverse("accounts:gokarla-accounts")
+
+
+def _accounts_context(request, **extra):
+    return {
+        "tab": "accounts",
+        "accounts": selectors.account_list(workspace=request.workspace),
+        "activity": selectors.activity_list(workspace=request.workspace)
+        if request.membership.is_admin
+        else [],
+        "can_change": request.membership.is_admin,
+        **extra,
+    }
+
+
+def _list_response(request, flash: str = "", error: str = ""):
+    """After a change: HTMX gets the refreshed list; a plain form post is redirected."""
+    if request.htmx:
+        context = _accounts_context(request, flash=flash, flash_error=error)
+        response = render(request, f"{ACCOUNTS_PAGE}#accounts-list", context)
+        response = reswap(retarget(response, "#accounts-list"), "outerHTML")
+        return trigger_client_event(response, "accountsChanged")
+    if error:
+        messages.error(request, error)
+    elif flash:
+        messages.success(request, flash)
+    return HttpResponseRedirect(_accounts_url())
+
+
+@require_GET
+@workspace_required
+def accounts_tab(request):
+    return render(request, ACCOUNTS_PAGE, _accounts_context(request))
+
+
+def _dialog(request, template: str, context: dict, *, status: int = 200):
+    """A dialog's content: the partial for HTMX, a whole page without JavaScript."""
+    context = {"tab": "accounts", **context}
+    name = f"{template}#dialog" if request.htmx else template
+    return render(request, name, context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@workspace_required(admin=True)
+def account_add(request):
+    form = AccountConnectForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            account = services.account_connect(
+                workspace=request.workspace, url=data["url"], username=data["username"],
+                token=data["api_token"], label=data["label"], actor=request.user,
+            )
+        except GoKarlaError as error:
+            form.add_gokarla_error(error)
+        else:
+            flash = f"Connected {account.label} ({account.shop_name})."
+            if form.url_notes:
+                flash += " " + " ".join(form.url_notes)
+            return _list_response(request, flash=flash)
+    return _dialog(request, "accounts/account-add.html", {"form": form})
+
+
+@require_POST
+@workspace_required(admin=True)
+def account_test(request, account_id):
+    account = selectors.account_get(workspace=request.workspace, account_id=account_id)
+    try:
+        services.account_test(account=account, actor=request.user)
+    except GoKarlaError as error:
+        return _list_response(request, error=f"{account.label}: {error.message}")
+    return _list_response(request, flash=f"{account.label}: connection works ({account.shop_name}).")
+
+
+@require_http_methods(["GET", "POST"])
+@workspace_required(admin=True)
+def account_token(request, account_id):
+    account = selectors.account_get(workspace=request.workspace, account_id=account_id)
+    form = TokenUpdateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        token = form.cleaned_data["api_token"]
+        if not token:
+            return _list_response(request, flash=f"{account.label}: kept the current token.")
+        try:
+            services.account_update_token(account=account, token=token, actor=request.user)
+        except GoKarlaError as error:
+            form.add_gokarla_error(error)
+        else:
+            return _list_response(request, flash=f"{account.label}: token updated and verified.")
+    return _dialog(request, "accounts/account-token.html", {"form": form, "account": account})
+
+
+@require_POST
+@workspace_required(admin=True)
+def account_make_default(request, account_id):
+    account = selectors.account_get(workspace=request.workspace, account_id=account_id)
+    services.account_make_default(account=account, actor=request.user)
+    return _list_response(request, flash=f"{account.label} is now the default account.")
+
+
+@require_http_methods(["GET", "POST"])
+@workspace_required(admin=True)
+def account_remove(request, account_id):
+    account = selectors.account_get(workspace=request.workspace, account_id=account_id)
+    if request.method == "POST":
+        services.account_remove(account=account, actor=request.user)
+        return _list_response(request, flash=f"Removed {account.label}.")
+    return _dialog(request, "accounts/account-remove.html", {"account": account})
+
+
+def _sidebar_tab(request, *, revealed=False):
+    context = {
+        "tab": "sidebar",
+        "can_change": request.membership.is_admin,
+        "revealed": revealed,
+        "sidebar_url": request.build_absolute_uri(reverse("sidebar:launch")),
+        "frame_ancestors": settings.SIDEBAR_FRAME_ANCESTORS,
+        "grace_hours": settings.SIDEBAR_SECRET_GRACE_HOURS,
+    }
+    template = "accounts/gokarla-sidebar.html"
+    return render(request, f"{template}#secret" if request.htmx else template, context)
+
+
+@require_GET
+@workspace_required
+def sidebar_tab(request):
+    return _sidebar_tab(request)
+
+
+@require_POST
+@workspace_required(admin=True)
+def sidebar_secret_reveal(request):
+    return _sidebar_tab(request, revealed=True)
+
+
+@require_POST
+@workspace_required(admin=True)
+def sidebar_secret_rotate(request):
+    services.workspace_rotate_sidebar_secret(workspace=request.workspace)
+    messages.success(
+        request,
+        "New sidebar secret created. The previous one keeps working for "
+        f"{settings.SIDEBAR_SECRET_GRACE_HOURS:g} hours: update ArminCX before then.",
+    )
+    return redirect("accounts:gokarla-sidebar")
+
+
+@require_POST
+@workspace_required
+def switch_workspace(request):
+    chosen = request.POST.get("workspace", "")
+    for membership in request.memberships:
+        if str(membership.workspace_id) == chosen:
+            request.session[SESSION_KEY] = membership.workspace_id
+            return redirect(_accounts_url())
+    raise Http404("You are not a member of that workspace.")
+

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class KarlaSidebarConfig(AppConfig):
+    name = "karla_sidebar"
+    verbose_name = "Karla Sidebar"

@@ -1,0 +1,64 @@
+"""The demo: an ArminCX-like conversation page with the sidebar embedded, and what `make run`
+prints. Only with DEBUG on.
+
+The host page is served on ``localhost`` and the sidebar on ``127.0.0.1``, so the iframe is
+cross-site exactly as it is inside ArminCX (third-party cookies do not reach it).
+"""
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from accounts.models import Workspace
+from karla_sidebar.launch import launch_token_mint
+
+DEMO_PASSWORD = "karla-demo"  # noqa: S105 (the documented demo login, seeded only with DEBUG on)
+DEMO_WORKSPACE = "demo"
+DEMO_CONVERSATION = {
+    "agent_id": "a-1",
+    "agent_name": "Ada Agent",
+    "conversation": "c-1001",
+    "customer_email": "jane@example.com",
+    "tz": "Europe/Berlin",
+}
+
+
+@require_GET
+def conversation(request):
+    if not settings.DEBUG:
+        raise Http404("The demo is only available in development.")
+    host, _, port = request.get_host().partition(":")
+    port = port or "80"
+    if host != "localhost":
+        # The host page must be on another site than the sidebar (127.0.0.1).
+        return HttpResponseRedirect(f"http://localhost:{port}{request.path}")
+    workspace = Workspace.objects.filter(slug=DEMO_WORKSPACE).first()
+    if workspace is None:
+        raise Http404("Run `make run` (or `python manage.py seed_demo`) to create the demo.")
+    sidebar_origin = f"http://127.0.0.1:{port}"
+    token = launch_token_mint(workspace=workspace, **DEMO_CONVERSATION)
+    sidebar_src = f"{sidebar_origin}{reverse('sidebar:launch')}?{urlencode({'token': token})}"
+    response = render(request, "demo/conversation.html", {"sidebar_src": sidebar_src})
+    response._csp_update = {"frame-src": [sidebar_origin]}
+    return response
+
+
+def demo_banner(app_url: str) -> str:
+    return "\n".join(
+        [
+            "",
+            "Karla Sidebar demo is running. Ctrl-C stops it.",
+            f"  Demo conversation: http://localhost:8000{reverse('demo-conversation')}",
+            f"  Admin login:       {app_url}{reverse('login')}",
+            f"    admin / {DEMO_PASSWORD}  (workspace admin)    lead / {DEMO_PASSWORD}  (support lead)",
+            f"  Accounts tab:      {app_url}{reverse('accounts:gokarla-accounts')}",
+            f"  Lookup history:    {app_url}{reverse('history:list')}",
+            "  GoKarla sandbox:   http://127.0.0.1:8001 (demo-shop / karla-demo-token)",
+            "  Workflow API key:  karla_demo_api_key",
+            "",
+        ]
+    )

@@ -1,0 +1,128 @@
+"""One error hierarchy for everything that can go wrong talking to GoKarla.
+
+Each error carries the message an agent or admin should read (following GoKarla's own
+troubleshooting advice), a stable ``code`` used by the API and the lookup history, and the
+HTTP status GoKarla answered with, when there was one. Messages never contain an upstream
+body, socket text, or a credential.
+"""
+
+
+class GoKarlaError(Exception):
+    code = "unexpected_response"
+    default_message = "GoKarla sent a response Karla Sidebar could not understand."
+
+    def __init__(self, message: str | None = None, *, status_code: int | None = None):
+        self.message = message or self.default_message
+        self.status_code = status_code
+        super().__init__(self.message)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, status_code={self.status_code!r})"
+
+
+class InvalidInput(GoKarlaError):
+    """The reference or URL is not something GoKarla can be asked about."""
+
+    code = "invalid_input"
+    default_message = "That reference is not valid."
+
+
+class InvalidGoKarlaURL(InvalidInput):
+    default_message = "Enter your GoKarla URL, for example https://your-shop.gokarla.io."
+
+
+class CredentialsRejected(GoKarlaError):
+    code = "credentials_rejected"
+    default_message = (
+        "GoKarla rejected the username or API token. Check both in GoKarla's portal "
+        "(Settings → API keys) and enter them again."
+    )
+
+
+class TokenRevoked(CredentialsRejected):
+    default_message = (
+        "GoKarla says this API token was revoked or has expired (it may have been "
+        "regenerated). Create a new token in GoKarla's portal and update it here."
+    )
+
+
+class AccessDenied(GoKarlaError):
+    code = "access_denied"
+    default_message = (
+        "GoKarla refused access: API access is not enabled for this key or plan, or the key "
+        "belongs to another shop. Ask GoKarla support to enable API access."
+    )
+
+
+class NotFound(GoKarlaError):
+    code = "not_found"
+    default_message = "GoKarla has no record with that reference."
+
+
+class ShopNotFound(NotFound):
+    default_message = "GoKarla has no shop at this URL. Check the GoKarla URL and the username."
+
+
+class OrderNotFound(NotFound):
+    default_message = "No order with that number or reference in this GoKarla account."
+
+
+class ShipmentNotFound(NotFound):
+    default_message = "No shipment with that ID or tracking number in this GoKarla account."
+
+
+class NoTrackingYet(GoKarlaError):
+    code = "no_tracking_yet"
+    default_message = (
+        "No tracking data yet: the shipment exists but no carrier has been assigned. "
+        "Tracking appears once the parcel is handed to the carrier."
+    )
+
+
+class RateLimited(GoKarlaError):
+    code = "rate_limited"
+    default_message = "GoKarla is limiting requests right now. Try again in a minute."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        status_code: int | None = 429,
+        retry_after: float | None = None,
+    ):
+        super().__init__(message, status_code=status_code)
+        self.retry_after = retry_after
+
+
+class Unavailable(GoKarlaError):
+    code = "unavailable"
+    default_message = "GoKarla is not available right now. Try again in a moment."
+
+
+class TimedOut(Unavailable):
+    code = "timeout"
+    default_message = "GoKarla did not answer in time. Try again in a moment."
+
+
+class UnexpectedResponse(GoKarlaError):
+    code = "unexpected_response"
+    default_message = "GoKarla sent a response Karla Sidebar could not understand."
+
+
+class TokenUnreadable(CredentialsRejected):
+    """The stored token cannot be decrypted with any configured key: never send ciphertext."""
+
+    default_message = (
+        "The stored API token for this account cannot be read (the encryption key changed). "
+        "An admin must enter the token again under Settings → Integrations → GoKarla."
+    )
+
+
+class NoAccountConnected(GoKarlaError):
+    """The workspace has no GoKarla account to ask (not a GoKarla answer, but the same shape)."""
+
+    code = "no_account"
+    default_message = (
+        "No GoKarla account is connected to this workspace yet. An admin can connect one "
+        "under Settings → Integrations → GoKarla."
+    )

@@ -1,0 +1,244 @@
+"""Typed records the GoKarla client returns. Nothing outside the client sees raw JSON.
+
+Every record is frozen and JSON-friendly through ``as_dict`` (the workflow API, the CLI and
+the cache all use that one shape). Enumerations from GoKarla stay open strings; the values
+derived here (order and shipment status) are closed sets.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+
+class OrderStatus(StrEnum):
+    PLACED = "placed"
+    PARTIALLY_FULFILLED = "partially_fulfilled"
+    FULFILLED = "fulfilled"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class ShipmentStatus(StrEnum):
+    PRE_TRANSIT = "pre_transit"
+    IN_TRANSIT = "in_transit"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    READY_FOR_PICKUP = "ready_for_pickup"
+    DELAYED = "delayed"
+    EXCEPTION = "exception"
+    DELIVERY_FAILED = "delivery_failed"
+    DELIVERED = "delivered"
+    RETURN_IN_TRANSIT = "return_in_transit"
+    RETURNED = "returned"
+    UNKNOWN = "unknown"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+@dataclass(frozen=True, slots=True)
+class Shop:
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    name: str = ""
+    company: str = ""
+    street: str = ""
+    address_line_1: str = ""
+    address_line_2: str = ""
+    city: str = ""
+    zip_code: str = ""
+    province: str = ""
+    country: str = ""
+    country_code: str = ""
+    phone: str = ""
+
+    @property
+    def lines(self) -> list[str]:
+        """The address as a postal block, one line each, empty parts left out."""
+        street = self.address_line_1 or self.street
+        city_line = " ".join(part for part in (self.zip_code, self.city) if part)
+        country = self.country or self.country_code
+        parts = [
+            self.name,
+            self.company,
+            street,
+            self.address_line_2,
+            city_line,
+            self.province,
+            country,
+        ]
+        return [part for part in parts if part]
+
+
+@dataclass(frozen=True, slots=True)
+class LineItem:
+    title: str
+    quantity: int
+    price: Decimal | None = None
+    sku: str = ""
+    size: str = ""
+    image_url: str = ""
+    shipment_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Discount:
+    code: str
+    amount: Decimal | None
+    type: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingEvent:
+    time: datetime | None
+    event_key: str = ""
+    phase: str = ""
+    label: str = ""
+    location: str = ""
+    additional_info: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Eta:
+    """Estimated delivery: a single date, or a window from ``start`` to ``end``."""
+
+    start: date
+    end: date | None = None
+
+    @property
+    def is_window(self) -> bool:
+        return self.end is not None and self.end != self.start
+
+
+@dataclass(frozen=True, slots=True)
+class Shipment:
+    id: str
+    tracking_number: str
+    carrier_reference: str
+    carrier_name: str
+    tracking_url: str
+    status: ShipmentStatus
+    phase: str = ""
+    state: str = ""
+    flag: str = ""
+    order_number: str = ""
+    eta: Eta | None = None
+    events: tuple[TrackingEvent, ...] = ()
+    updated_at: datetime | None = None
+    line_items: tuple[LineItem, ...] = ()
+
+    @property
+    def last_event(self) -> TrackingEvent | None:
+        """The newest event (events are kept newest first)."""
+        return self.events[0] if self.events else None
+
+    @property
+    def is_delayed(self) -> bool:
+        return self.flag == "delay"
+
+    @property
+    def has_exception(self) -> bool:
+        return self.flag == "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    uuid: str
+    order_number: str
+    order_name: str
+    status: OrderStatus
+    external_id: str = ""
+    placed_at: datetime | None = None
+    currency: str = ""
+    total: Decimal | None = None
+    subtotal: Decimal | None = None
+    shipping: Decimal | None = None
+    discount_total: Decimal | None = None
+    email: str = ""
+    address: Address | None = None
+    line_items: tuple[LineItem, ...] = ()
+    discounts: tuple[Discount, ...] = ()
+    shipments: tuple[Shipment, ...] = ()
+    expected_shipments: int = 0
+    # GoKarla has no payment field; when absent, its model implies the order was paid.
+    payment_status: str = ""
+    payment_status_reported: bool = False
+
+    @property
+    def customer_name(self) -> str:
+        return self.address.name if self.address else ""
+
+    @property
+    def fulfilled_shipments(self) -> int:
+        return sum(1 for shipment in self.shipments if shipment.tracking_number)
+
+    @property
+    def fulfillment_label(self) -> str:
+        if self.status is OrderStatus.CANCELLED and not self.fulfilled_shipments:
+            return "Not fulfilled (cancelled)"
+        expected = max(self.expected_shipments, self.fulfilled_shipments)
+        if not self.fulfilled_shipments:
+            return "Unfulfilled: no shipment has a tracking number yet"
+        if self.fulfilled_shipments < expected:
+            return f"Partially fulfilled: {self.fulfilled_shipments} of {expected} shipments"
+        noun = "shipment" if expected == 1 else "shipments"
+        return f"Fulfilled: {expected} {noun} with tracking"
+
+    @property
+    def payment_label(self) -> str:
+        if self.payment_status_reported:
+            return self.payment_status.replace("_", " ").capitalize()
+        return "Paid (GoKarla receives orders once they are accepted and paid)"
+
+    def shipment(self, reference: str) -> Shipment | None:
+        """The shipment of this order with that id or tracking number, if any."""
+        for shipment in self.shipments:
+            if reference in (shipment.id, shipment.tracking_number):
+                return shipment
+        return None
+
+
+def as_dict(record) -> dict:
+    """A record as JSON-ready data: decimals as strings, times as ISO 8601, enums as values."""
+    return _jsonable(dataclasses.asdict(record))
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, StrEnum):
+        return value.value
+    return value
+
+
+__all__ = [
+    "Address",
+    "Discount",
+    "Eta",
+    "LineItem",
+    "Order",
+    "OrderStatus",
+    "Shipment",
+    "ShipmentStatus",
+    "Shop",
+    "TrackingEvent",
+    "as_dict",
+]

@@ -1,0 +1,252 @@
+"""The two actions agents and automations run: ``order_lookup`` and ``shipment_lookup``.
+
+One path for every lookup, from the sidebar and the workflow API alike: choose the account
+(or try all), use the cache, call the GoKarla client, write exactly one ``LookupRecord``,
+and return a ``LookupResult`` or raise a ``GoKarlaError`` whose message the caller shows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import Http404
+from django.utils import timezone
+
+from accounts import selectors
+from accounts.models import GoKarlaAccount, Workspace
+from accounts.services import account_client, account_mark_failing
+from karla_sidebar.gokarla import (
+    AccessDenied,
+    CredentialsRejected,
+    GoKarlaError,
+    NoAccountConnected,
+    NotFound,
+    Order,
+    OrderNotFound,
+    Shipment,
+    ShipmentNotFound,
+)
+from karla_sidebar.models import LookupRecord
+
+ALL_ACCOUNTS = "all"
+CUSTOMER_ORDERS_LIMIT = 10
+
+# Lookups across several accounts run side by side; the threads (and so their HTTP
+# sessions and kept-alive connections) live as long as the process.
+_executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="gokarla")
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who asked: an agent in the sidebar or a workflow API key."""
+
+    source: str
+    actor_id: str
+    actor_name: str
+    conversation: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One record found in one account."""
+
+    account_id: int
+    account_label: str
+    shop_name: str
+    record: Order | Shipment
+    fetched_at: datetime
+    cached: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LookupResult:
+    action: str
+    reference: str
+    hits: tuple[Hit, ...]
+    searched_all: bool = False
+    accounts_searched: tuple[str, ...] = field(default=())
+
+    @property
+    def first(self) -> Hit:
+        return self.hits[0]
+
+
+def _accounts_for(workspace: Workspace, account: str | int | None) -> list[GoKarlaAccount]:
+    """The account(s) to ask: one by id (404 if not this workspace's), all, or the default."""
+    if account in (None, ""):
+        chosen = selectors.account_default(workspace=workspace)
+        if chosen is None:
+            chosen = selectors.account_list(workspace=workspace).first()
+        accounts = [chosen] if chosen else []
+    elif account == ALL_ACCOUNTS:
+        accounts = list(selectors.account_list(workspace=workspace))
+    else:
+        accounts = [selectors.account_get(workspace=workspace, account_id=account)]
+    if not accounts:
+        raise NoAccountConnected()
+    return accounts
+
+
+def _cache_key(workspace: Workspace, account: GoKarlaAccount, action: str, reference: str) -> str:
+    digest = hashlib.sha256(reference.strip().lower().encode()).hexdigest()[:32]
+    return f"lookup:{workspace.pk}:{account.pk}:{action}:{digest}"
+
+
+def _fetch(account: GoKarlaAccount, action: str, reference: str) -> list[Order] | Shipment:
+    client = account_client(account=account)
+    if action == LookupRecord.Action.SHIPMENT:
+        return client.shipment_get(reference)
+    return client.order_find(reference)
+
+
+def _ask(workspace, account, action, reference, use_cache) -> tuple[list[Hit], GoKarlaError | None]:
+    """Ask one account; a failure comes back as a value so other accounts still answer."""
+    key = _cache_key(workspace, account, action, reference)
+    if use_cache:
+        cached = cache.get(key)
+        if cached is not None:
+            records, fetched_at = cached
+            return [_hit(account, r, fetched_at, cached=True) for r in records], None
+    try:
+        result = _fetch(account, action, reference)
+    except GoKarlaError as error:
+        return [], error
+    records = result if isinstance(result, list) else [result]
+    fetched_at = timezone.now()
+    cache.set(key, (records, fetched_at), settings.LOOKUP_CACHE_SECONDS)
+    return [_hit(account, r, fetched_at) for r in records], None
+
+
+def _hit(account: GoKarlaAccount, record, fetched_at: datetime, *, cached=False) -> Hit:
+    return Hit(
+        account_id=account.pk,
+        account_label=account.label,
+        shop_name=account.shop_name,
+        record=record,
+        fetched_at=fetched_at,
+        cached=cached,
+    )
+
+
+def _worst(errors: list[GoKarlaError], action: str, several: bool) -> GoKarlaError:
+    """The error to show when no account found anything: a real failure beats not-found."""
+    failures = [error for error in errors if not isinstance(error, NotFound)]
+    if failures:
+        return failures[0]
+    if not several:
+        return errors[0]
+    if action == LookupRecord.Action.SHIPMENT:
+        return ShipmentNotFound(
+            "No shipment with that ID or tracking number in any connected GoKarla account."
+        )
+    return OrderNotFound("No order with that number or reference in any connected GoKarla account.")
+
+
+def _summary(hits: list[Hit]) -> str:
+    if not hits:
+        return ""
+    record = hits[0].record
+    if isinstance(record, Shipment):
+        return f"{record.carrier_name} · {record.status.label}"[:200]
+    text = f"#{record.order_number} · {record.status.label}"
+    if len(hits) > 1:
+        text = f"{len(hits)} orders; first {text}"
+    return text[:200]
+
+
+def _lookup(*, workspace, action, reference, account, actor: Actor, use_cache=True):
+    started = time.perf_counter()
+    reference = (reference or "").strip()
+    record = LookupRecord(
+        workspace=workspace,
+        source=actor.source,
+        actor_id=actor.actor_id[:200],
+        actor_name=actor.actor_name[:200],
+        conversation=actor.conversation[:200],
+        action=action,
+        reference=reference[:200],
+    )
+    hits: list[Hit] = []
+    try:
+        accounts = _accounts_for(workspace, account)
+        if len(accounts) == 1:
+            record.account, record.account_label = accounts[0], accounts[0].label
+        several = len(accounts) > 1
+        if several:
+            answers = list(
+                _executor.map(lambda a: _ask(workspace, a, action, reference, use_cache), accounts)
+            )
+        else:
+            answers = [_ask(workspace, accounts[0], action, reference, use_cache)]
+        errors = []
+        for (account_hits, error), asked in zip(answers, accounts, strict=True):
+            hits.extend(account_hits)
+            if error is not None:
+                errors.append(error)
+                if isinstance(error, CredentialsRejected | AccessDenied):
+                    account_mark_failing(account=asked, error=error)
+        if not hits:
+            raise _worst(errors, action, several)
+    except GoKarlaError as error:
+        record.outcome = error.code
+        record.upstream_status = error.status_code
+        raise
+    except Http404:
+        record.outcome = LookupRecord.Outcome.INVALID_INPUT
+        raise
+    else:
+        record.outcome = LookupRecord.Outcome.FOUND
+        record.cached = all(hit.cached for hit in hits)
+        record.summary = _summary(hits)
+        if len({hit.account_id for hit in hits}) == 1 and not record.account_id:
+            record.account_id, record.account_label = hits[0].account_id, hits[0].account_label
+        return LookupResult(
+            action=action,
+            reference=reference,
+            hits=tuple(hits),
+            searched_all=account == ALL_ACCOUNTS,
+            accounts_searched=tuple(a.label for a in accounts),
+        )
+    finally:
+        record.latency_ms = round((time.perf_counter() - started) * 1000)
+        record.save()
+
+
+def order_lookup(*, workspace, reference, account=None, actor: Actor, use_cache=True):
+    """Find orders by number, name, uuid or customer e-mail. Raises GoKarlaError."""
+    return _lookup(
+        workspace=workspace, action=LookupRecord.Action.ORDER, reference=reference,
+        account=account, actor=actor, use_cache=use_cache,
+    )
+
+
+def shipment_lookup(*, workspace, reference, account=None, actor: Actor, use_cache=True):
+    """Find one shipment by shipment id or tracking number. Raises GoKarlaError."""
+    return _lookup(
+        workspace=workspace, action=LookupRecord.Action.SHIPMENT, reference=reference,
+        account=account, actor=actor, use_cache=use_cache,
+    )
+
+
+def customer_orders_lookup(*, workspace, email, actor: Actor, use_cache=True):
+    """The customer's recent orders across every account, newest first."""
+    result = _lookup(
+        workspace=workspace, action=LookupRecord.Action.CUSTOMER_ORDERS, reference=email,
+        account=ALL_ACCOUNTS, actor=actor, use_cache=use_cache,
+    )
+    newest_first = sorted(
+        result.hits,
+        key=lambda hit: hit.record.placed_at or timezone.now().replace(year=1970),
+        reverse=True,
+    )
+    return LookupResult(
+        action=result.action, reference=result.reference,
+        hits=tuple(newest_first[:CUSTOMER_ORDERS_LIMIT]), searched_all=True,
+        accounts_searched=result.accounts_searched,
+    )

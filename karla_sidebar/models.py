@@ -1,0 +1,65 @@
+"""The lookup history: one row per lookup, from the sidebar and the workflow API alike."""
+
+from django.db import models
+
+from accounts.models import GoKarlaAccount, Workspace
+
+
+class LookupRecord(models.Model):
+    class Source(models.TextChoices):
+        SIDEBAR = "sidebar", "Sidebar"
+        WORKFLOW = "workflow", "Workflow API"
+
+    class Action(models.TextChoices):
+        ORDER = "order", "Get Order"
+        SHIPMENT = "shipment", "Get Shipment"
+        CUSTOMER_ORDERS = "customer_orders", "Customer orders"
+
+    class Outcome(models.TextChoices):
+        FOUND = "found", "Found"
+        NOT_FOUND = "not_found", "Not found"
+        NO_TRACKING_YET = "no_tracking_yet", "No tracking yet"
+        CREDENTIALS_REJECTED = "credentials_rejected", "Credentials rejected"
+        ACCESS_DENIED = "access_denied", "Access denied"
+        RATE_LIMITED = "rate_limited", "Rate limited"
+        UNAVAILABLE = "unavailable", "GoKarla unavailable"
+        TIMEOUT = "timeout", "Timed out"
+        UNEXPECTED_RESPONSE = "unexpected_response", "Unexpected response"
+        INVALID_INPUT = "invalid_input", "Invalid input"
+        NO_ACCOUNT = "no_account", "No account connected"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(max_length=10, choices=Source.choices)
+    actor_id = models.CharField(max_length=200, blank=True)
+    actor_name = models.CharField(max_length=200, blank=True)
+    conversation = models.CharField(max_length=200, blank=True)
+    action = models.CharField(max_length=20, choices=Action.choices)
+    reference = models.CharField(max_length=200, blank=True)
+    account = models.ForeignKey(
+        GoKarlaAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    account_label = models.CharField(max_length=100, blank=True)
+    outcome = models.CharField(max_length=24, choices=Outcome.choices)
+    # A short description of the result (e.g. the order's status); never addresses,
+    # line items or e-mail addresses.
+    summary = models.CharField(max_length=200, blank=True)
+    upstream_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(default=0)
+    cached = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["workspace", "-created_at"], name="lookup_by_time"),
+            models.Index(fields=["workspace", "conversation", "-created_at"], name="lookup_by_conv"),
+            models.Index(fields=["workspace", "actor_id", "-created_at"], name="lookup_by_actor"),
+            models.Index(fields=["workspace", "outcome", "-created_at"], name="lookup_by_outcome"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.reference} → {self.outcome}"
+
+    @property
+    def found(self) -> bool:
+        return self.outcome == self.Outcome.FOUND

@@ -1,0 +1,234 @@
+"""Karla Sidebar settings, configured from the environment.
+
+Safe local defaults: SQLite and the local-memory cache. ``DATABASE_URL`` and ``REDIS_URL``
+switch to PostgreSQL and Redis. ``make run`` writes local development values (DEBUG on,
+sandbox enabled, generated keys) once into ``.env.local``, which is read here, so that
+``manage.py`` commands in a checkout behave like the running demo. Real environment
+variables always win over the file.
+
+Every variable is documented in README.md ("Configuration").
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+_env_file = os.environ.get("KARLA_ENV_FILE", str(BASE_DIR / ".env.local"))
+if _env_file:
+    load_dotenv(_env_file, override=False)
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    raw = env_str(name)
+    if not raw:
+        return default
+    lowered = raw.lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false (1/0, yes/no, on/off), not {raw!r}.")
+
+
+def env_number(name: str, default: float, *, minimum: float = 0) -> float:
+    raw = env_str(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}.") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {raw!r}.")
+    return value
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+def env_required(name: str, *, dev_default: str) -> str:
+    """A secret that production must set; development falls back to a fixed local value."""
+    value = env_str(name)
+    if value:
+        return value
+    if DEBUG:
+        return dev_default
+    raise ImproperlyConfigured(
+        f"{name} is not set. It is required when DEBUG is off (production). "
+        "Set it in the environment; README.md ('Configuration') says how to generate one."
+    )
+
+
+DEBUG = env_bool("DEBUG")
+
+SECRET_KEY = env_required("SECRET_KEY", dev_default="django-insecure-local-development-only")
+# A list, newest key first: rows are decrypted with any key and written with the first.
+FIELD_ENCRYPTION_KEY = env_list(
+    "FIELD_ENCRYPTION_KEY",
+    env_required(
+        "FIELD_ENCRYPTION_KEY", dev_default="uy2uUcVrSiuoiuJcb2Auo5CPRsL0iflZ7ePPC9lB_hk="
+    ),
+)
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.humanize",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "encrypted_model_fields",
+    "karla_sidebar",
+    "accounts",
+    "sandbox",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "karla_sidebar.urls"
+WSGI_APPLICATION = "karla_sidebar.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = env_str("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=60, conn_health_checks=True
+        )
+    }
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": env_str("SQLITE_PATH") or BASE_DIR / "db.sqlite3",
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "karla",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/settings/integrations/gokarla/accounts/"
+LOGOUT_REDIRECT_URL = "/login/"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# GoKarla: which hosts an admin may connect, and how long one operation may take.
+GOKARLA_ALLOWED_HOSTS = env_list("GOKARLA_ALLOWED_HOSTS", "*.gokarla.io")
+GOKARLA_DEADLINE_SECONDS = env_number("GOKARLA_DEADLINE_SECONDS", 10.0, minimum=1)
+GOKARLA_CONNECT_TIMEOUT_SECONDS = env_number("GOKARLA_CONNECT_TIMEOUT_SECONDS", 3.05, minimum=0.1)
+
+# Lookups: how long a result is reused before GoKarla is asked again.
+LOOKUP_CACHE_SECONDS = env_number("LOOKUP_CACHE_SECONDS", 60)
+
+# The sidebar: which ArminCX origins may frame it, and how long a rotated secret stays valid.
+SIDEBAR_FRAME_ANCESTORS = env_list("SIDEBAR_FRAME_ANCESTORS")
+SIDEBAR_SECRET_GRACE_HOURS = env_number("SIDEBAR_SECRET_GRACE_HOURS", 24)
+# How long a sidebar token lives without the agent doing anything; each answer renews it.
+SIDEBAR_TOKEN_SECONDS = int(env_number("SIDEBAR_TOKEN_SECONDS", 900, minimum=60))
+
+# Nothing may be framed or run inline script; only the sidebar's views relax framing
+# (karla_sidebar.security.sidebar_frameable).
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
+
+# The stand-in GoKarla API. Its origin is an allowed GoKarla URL only while enabled.
+SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED")
+SANDBOX_URL = env_str("SANDBOX_URL", "http://127.0.0.1:8001").rstrip("/")
+
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False}},
+}

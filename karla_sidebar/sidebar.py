@@ -1,0 +1,169 @@
+"""The agent sidebar, framed by ArminCX in each conversation.
+
+``launch`` checks ArminCX's signed launch token and renders the sidebar with a short-lived
+sidebar token; every later request sends that token in a header (no cookies, so the sidebar
+works with third-party cookies blocked, and CSRF cannot apply: nothing is ambient).
+"""
+
+import logging
+import zoneinfo
+
+from django import forms
+from django.http import Http404
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts import selectors
+from karla_sidebar import lookups
+from karla_sidebar.gokarla import GoKarlaError, InvalidInput
+from karla_sidebar.launch import (
+    LaunchRefused,
+    SidebarSession,
+    launch_token_verify,
+    sidebar_session_required,
+    sidebar_token_issue,
+)
+from karla_sidebar.models import LookupRecord
+from karla_sidebar.replies import reply_text
+from karla_sidebar.security import sidebar_frameable
+
+logger = logging.getLogger("karla_sidebar.sidebar")
+
+PAGE = "sidebar/sidebar.html"
+MAX_REFERENCE = 200
+
+
+class LookupForm(forms.Form):
+    reference = forms.CharField(max_length=MAX_REFERENCE, strip=True, error_messages={
+        "required": "Enter a reference to look up.",
+        "max_length": f"That is too long for a reference (at most {MAX_REFERENCE} characters).",
+    })
+    account = forms.CharField(required=False, max_length=20)
+    refresh = forms.BooleanField(required=False)
+
+
+def _agent_timezone(session: SidebarSession):
+    try:
+        return zoneinfo.ZoneInfo(session.tz) if session.tz else None
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _render(request, name: str, context: dict, *, status: int = 200):
+    # Errors are cards, answered with 200 like an invalid form, so HTMX swaps them in.
+    """Render in the agent's time zone (from the launch), falling back to the server's."""
+    tz = _agent_timezone(request.sidebar) if hasattr(request, "sidebar") else None
+    with timezone.override(tz or timezone.get_current_timezone()):
+        return render(request, name, context, status=status)
+
+
+@require_GET
+@sidebar_frameable
+def launch(request):
+    try:
+        claims = launch_token_verify(request.GET.get("token", ""))
+    except LaunchRefused:
+        return render(request, "sidebar/launch-refused.html", status=401)
+    workspace = selectors.workspace_by_slug(slug=claims.workspace_slug)
+    session = SidebarSession(
+        workspace_id=workspace.pk,
+        workspace_slug=workspace.slug,
+        agent_id=claims.agent_id,
+        agent_name=claims.agent_name,
+        conversation=claims.conversation,
+        customer_email=claims.customer_email,
+        tz=claims.tz,
+    )
+    request.sidebar = session
+    accounts = list(selectors.account_list(workspace=workspace))
+    default = next((a for a in accounts if a.is_default), accounts[0] if accounts else None)
+    return _render(request, PAGE, {
+        "sidebar_token": sidebar_token_issue(session),
+        "session": session,
+        "workspace": workspace,
+        "accounts": accounts,
+        "default_account": default,
+    })
+
+
+def _actor(session: SidebarSession) -> lookups.Actor:
+    return lookups.Actor(
+        source=LookupRecord.Source.SIDEBAR,
+        actor_id=session.agent_id,
+        actor_name=session.agent_name,
+        conversation=session.conversation,
+    )
+
+
+def _run(request, action: str, lookup):
+    form = LookupForm(request.POST)
+    context = {"action": action, "session": request.sidebar}
+    if not form.is_valid():
+        error = InvalidInput(next(iter(form.errors.values()))[0])
+        return _render(request, f"{PAGE}#error", {**context, "error": error})
+    data = form.cleaned_data
+    context.update(reference=data["reference"], account=data["account"])
+    try:
+        result = lookup(
+            workspace=request.workspace,
+            reference=data["reference"],
+            account=data["account"] or None,
+            actor=_actor(request.sidebar),
+            use_cache=not data["refresh"],
+        )
+    except GoKarlaError as error:
+        several = selectors.account_list(workspace=request.workspace).count() > 1
+        return _render(request, f"{PAGE}#error", {
+            **context, "error": error,
+            "offer_all": several and error.code == "not_found" and data["account"] != "all",
+        })
+    except Http404:
+        error = InvalidInput("That GoKarla account is not connected to this workspace.")
+        return _render(request, f"{PAGE}#error", {**context, "error": error})
+    hits = [{"hit": hit, "reply": reply_text(hit.record)} for hit in result.hits]
+    return _render(request, f"{PAGE}#result", {**context, "result": result, "hits": hits})
+
+
+@csrf_exempt
+@require_POST
+@sidebar_frameable
+@sidebar_session_required
+def order(request):
+    return _run(request, "order", lookups.order_lookup)
+
+
+@csrf_exempt
+@require_POST
+@sidebar_frameable
+@sidebar_session_required
+def shipment(request):
+    return _run(request, "shipment", lookups.shipment_lookup)
+
+
+@csrf_exempt
+@require_POST
+@sidebar_frameable
+@sidebar_session_required
+def customer_orders(request):
+    session = request.sidebar
+    context = {"session": session}
+    if not session.customer_email:
+        return _render(request, f"{PAGE}#customer-orders", {**context, "hits": []})
+    try:
+        result = lookups.customer_orders_lookup(
+            workspace=request.workspace, email=session.customer_email, actor=_actor(session)
+        )
+    except GoKarlaError as error:
+        return _render(request, f"{PAGE}#customer-orders", {**context, "error": error})
+    return _render(request, f"{PAGE}#customer-orders", {**context, "hits": result.hits})
+
+
+@csrf_exempt
+@require_POST
+@sidebar_frameable
+@sidebar_session_required
+def renew(request):
+    """Keeps the sidebar token fresh while the agent is active (the header carries it)."""
+    return _render(request, f"{PAGE}#empty", {})

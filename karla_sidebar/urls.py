@@ -1,0 +1,33 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from karla_sidebar import demo, history, sidebar
+
+sidebar_urls = (
+    [
+        path("", sidebar.launch, name="launch"),
+        path("order/", sidebar.order, name="order"),
+        path("shipment/", sidebar.shipment, name="shipment"),
+        path("customer-orders/", sidebar.customer_orders, name="customer-orders"),
+        path("renew/", sidebar.renew, name="renew"),
+    ],
+    "sidebar",
+)
+
+history_urls = (
+    [path("settings/integrations/gokarla/history/", history.history_page, name="list")],
+    "history",
+)
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="accounts:gokarla-accounts"), name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("sidebar/", include(sidebar_urls)),
+    path("demo/conversation/", demo.conversation, name="demo-conversation"),
+    path("", include("accounts.urls")),
+    path("", include(history_urls)),
+    path("django-admin/", admin.site.urls),
+]

@@ -1,0 +1,17 @@
+"""Settings for the test suite: production-like (DEBUG off), never the developer's .env.local.
+
+``DATABASE_URL`` passes through, so the same suite runs on PostgreSQL.
+"""
+
+import os
+
+os.environ["KARLA_ENV_FILE"] = ""
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-production-use-0123456789")
+os.environ.setdefault("FIELD_ENCRYPTION_KEY", "uZ3Jx7m5J4Bq1zQJZb8vT9N4t0nq1d3y2QxY6o8sM1E=")
+os.environ.setdefault("SANDBOX_ENABLED", "1")
+os.environ.setdefault("DEBUG", "0")
+
+from karla_sidebar.settings import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405

@@ -1,0 +1,555 @@
+"""The GoKarla client against `responses`: what it asks, what it retries, what it refuses."""
+
+import base64
+import json
+import logging
+import re
+import threading
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+import responses
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from karla_sidebar.gokarla import (
+    AccessDenied,
+    CredentialsRejected,
+    Endpoint,
+    GoKarlaClient,
+    GoKarlaError,
+    InvalidInput,
+    NoTrackingYet,
+    OrderNotFound,
+    RateLimited,
+    ShipmentNotFound,
+    ShopNotFound,
+    TimedOut,
+    TokenRevoked,
+    Unavailable,
+    UnexpectedResponse,
+)
+from karla_sidebar.gokarla import client as client_module
+
+TOKEN = "sekret-token-4f9a2b7c"
+ENDPOINT = Endpoint(
+    url="https://demo-shop.gokarla.io",
+    api_root="https://demo-shop.gokarla.io/api/v1",
+    shop_slug="demo-shop",
+)
+ROOT = "https://demo-shop.gokarla.io/api/v1/shops/demo-shop"
+ORDERS = f"{ROOT}/orders"
+SHIPMENTS = f"{ROOT}/shipments"
+SHIPMENT_ID = "8f0c1f4e-3b7a-4c1e-9a55-2f1d8c6b7a10"
+UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+ORDER = {
+    "uuid": "0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d",
+    "order_number": "1001",
+    "order_name": "#1001",
+    "email_id": "jane@example.com",
+    "products": [{"title": "Blue Hoodie", "quantity": 1}],
+    "trackings": [],
+}
+TRACKING = {
+    "id": SHIPMENT_ID,
+    "carrier": {"tracking_number": "00340434161094042557", "carrier_reference": "dhl"},
+    "phase": "in_transit",
+    "events": [],
+}
+
+
+@pytest.fixture
+def client():
+    return GoKarlaClient(ENDPOINT, username="demo-shop", token=TOKEN, deadline=5)
+
+
+@pytest.fixture
+def mocked():
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        yield rsps
+
+
+@pytest.fixture
+def sleeps(monkeypatch):
+    slept = []
+    monkeypatch.setattr(client_module.time, "sleep", slept.append)
+    return slept
+
+
+def queries(mocked):
+    return [parse_qs(urlsplit(call.request.url).query) for call in mocked.calls]
+
+
+def error_body(key, status_message="Not found"):
+    return {"errors": [], "key": key, "message": status_message, "type": "invalid_request_error"}
+
+
+class TestOrderFind:
+    def test_an_order_number_searches_order_number_first(self, client, mocked):
+        mocked.get(ORDERS, json=[ORDER])
+        [found] = client.order_find(" 1001 ")
+        assert found.order_number == "1001"
+        assert queries(mocked) == [{"order_number": ["1001"]}]
+
+    def test_a_missing_number_costs_two_calls_then_not_found(self, client, mocked):
+        mocked.get(ORDERS, json=[])
+        with pytest.raises(OrderNotFound) as caught:
+            client.order_find("9999")
+        assert caught.value.message == OrderNotFound.default_message
+        assert queries(mocked) == [{"order_number": ["9999"]}, {"order_name": ["9999"]}]
+
+    def test_a_number_found_by_name_on_the_second_call(self, client, mocked):
+        mocked.get(
+            ORDERS,
+            json=[],
+            match=[responses.matchers.query_param_matcher({"order_number": "SO-1"})],
+        )
+        mocked.get(
+            ORDERS,
+            json={"data": [ORDER]},
+            match=[responses.matchers.query_param_matcher({"order_name": "SO-1"})],
+        )
+        assert len(client.order_find("SO-1")) == 1
+        assert len(mocked.calls) == 2
+
+    def test_a_hash_name_searches_order_name_only(self, client, mocked):
+        mocked.get(ORDERS, json=[])
+        with pytest.raises(OrderNotFound):
+            client.order_find("#1001")
+        assert queries(mocked) == [{"order_name": ["#1001"]}]
+
+    def test_an_email_searches_email_id_and_may_find_several(self, client, mocked):
+        mocked.get(ORDERS, json=[ORDER, {**ORDER, "order_number": "1005"}])
+        found = client.order_find("jane@example.com")
+        assert [order.order_number for order in found] == ["1001", "1005"]
+        assert queries(mocked) == [{"email_id": ["jane@example.com"]}]
+
+    def test_a_uuid_searches_uuid(self, client, mocked):
+        mocked.get(ORDERS, json=[ORDER])
+        client.order_find(ORDER["uuid"].upper())
+        assert queries(mocked) == [{"uuid": [ORDER["uuid"]]}]
+
+    def test_orders_search_passes_its_filters(self, client, mocked):
+        mocked.get(ORDERS, json=[])
+        assert client.orders_search(external_id="shopify-555", email_id="jane@example.com") == []
+        assert queries(mocked) == [
+            {"external_id": ["shopify-555"], "email_id": ["jane@example.com"]}
+        ]
+
+    def test_orders_search_refuses_unknown_filters(self, client):
+        with pytest.raises(TypeError):
+            client.orders_search(zip_code="10115")
+        with pytest.raises(TypeError):
+            client.orders_search()
+
+
+class TestShipmentGet:
+    def test_a_tracking_number_searches_shipments(self, client, mocked):
+        mocked.get(SHIPMENTS, json=TRACKING)
+        shipment = client.shipment_get("00340434161094042557")
+        assert shipment.carrier_name == "DHL"
+        assert queries(mocked) == [{"tracking_number": ["00340434161094042557"]}]
+
+    def test_a_uuid_gets_the_shipment_by_id(self, client, mocked):
+        mocked.get(f"{SHIPMENTS}/{SHIPMENT_ID}", json={"data": TRACKING})
+        assert client.shipment_get(SHIPMENT_ID.upper()).id == SHIPMENT_ID
+
+    def test_unknown_shipment_is_not_found(self, client, mocked):
+        mocked.get(SHIPMENTS, status=404, json=error_body("shipment_not_found"))
+        with pytest.raises(ShipmentNotFound) as caught:
+            client.shipment_get("NOPE")
+        assert caught.value.status_code == 404
+
+    def test_empty_search_result_is_not_found(self, client, mocked):
+        mocked.get(SHIPMENTS, json=[])
+        with pytest.raises(ShipmentNotFound):
+            client.shipment_get("NOPE")
+
+    def test_shipment_without_tracking_number_is_no_tracking_yet(self, client, mocked):
+        mocked.get(f"{SHIPMENTS}/{SHIPMENT_ID}", json={**TRACKING, "carrier": None})
+        with pytest.raises(NoTrackingYet):
+            client.shipment_get(SHIPMENT_ID)
+
+
+class TestReferenceValidation:
+    @pytest.mark.parametrize(
+        ("reference", "message"),
+        [
+            ("", "Enter"),
+            ("   ", "Enter"),
+            ("x" * 201, "too long"),
+            ("10\n01", "control characters"),
+            ("1001\x00", "control characters"),
+        ],
+    )
+    def test_bad_references_are_refused_before_any_call(self, client, mocked, reference, message):
+        for lookup in (client.order_find, client.shipment_get):
+            with pytest.raises(InvalidInput, match=message):
+                lookup(reference)
+        assert len(mocked.calls) == 0
+
+    def test_empty_messages_say_what_to_enter(self, client):
+        with pytest.raises(InvalidInput, match="Enter an order number"):
+            client.order_find("")
+        with pytest.raises(InvalidInput, match="Enter a shipment ID or tracking number"):
+            client.shipment_get("")
+
+
+class TestStatusMapping:
+    @pytest.mark.parametrize(
+        ("status", "error"),
+        [
+            (400, CredentialsRejected),
+            (401, TokenRevoked),
+            (403, AccessDenied),
+            (404, ShopNotFound),
+            (500, Unavailable),
+            (501, Unavailable),
+            (418, UnexpectedResponse),
+            (422, InvalidInput),
+        ],
+    )
+    def test_verify(self, client, mocked, status, error):
+        mocked.get(ROOT, status=status, json=error_body("some_key"))
+        with pytest.raises(error) as caught:
+            client.verify()
+        assert type(caught.value) is error
+        assert caught.value.status_code == status
+        assert len(mocked.calls) == 1
+
+    def test_verify_returns_the_shop(self, client, mocked):
+        mocked.get(ROOT, json={"slug": "demo-shop", "name": "Demo Shop", "uuid": "x"})
+        shop = client.verify()
+        assert (shop.slug, shop.name) == ("demo-shop", "Demo Shop")
+
+    def test_verify_fills_in_a_missing_slug(self, client, mocked):
+        mocked.get(ROOT, json={"name": "Demo Shop"})
+        assert client.verify().slug == "demo-shop"
+
+    @pytest.mark.parametrize(
+        ("key", "error"), [("shop_not_found", ShopNotFound), ("order_not_found", OrderNotFound)]
+    )
+    def test_order_404_depends_on_the_key(self, client, mocked, key, error):
+        mocked.get(ORDERS, status=404, json=error_body(key))
+        with pytest.raises(error):
+            client.order_find("#1001")
+
+    def test_shipment_404_for_the_shop(self, client, mocked):
+        mocked.get(SHIPMENTS, status=404, json=error_body("shop_not_found"))
+        with pytest.raises(ShopNotFound):
+            client.shipment_get("TRACK")
+
+    def test_404_with_an_unreadable_body_is_the_resource_not_found(self, client, mocked):
+        mocked.get(ORDERS, status=404, body="<html>nope</html>", content_type="text/html")
+        with pytest.raises(OrderNotFound):
+            client.order_find("#1001")
+
+    @pytest.mark.parametrize(("status", "error"), [(401, TokenRevoked), (403, AccessDenied)])
+    def test_orders_share_the_credential_mapping(self, client, mocked, status, error):
+        mocked.get(ORDERS, status=status, json=error_body("x"))
+        with pytest.raises(error):
+            client.order_find("1001")
+
+
+class TestRetries:
+    def test_503_is_retried_then_succeeds(self, client, mocked, sleeps):
+        mocked.get(ORDERS, status=503)
+        mocked.get(ORDERS, json=[ORDER])
+        assert client.order_find("1001")[0].order_number == "1001"
+        assert len(mocked.calls) == 2
+        assert sleeps == [0.1]
+
+    @pytest.mark.parametrize("status", [502, 503, 504])
+    def test_gateway_errors_are_retried_twice_then_unavailable(
+        self, client, mocked, sleeps, status
+    ):
+        mocked.get(ORDERS, status=status)
+        with pytest.raises(Unavailable) as caught:
+            client.order_find("#1001")
+        assert caught.value.status_code == status
+        assert len(mocked.calls) == 3
+        assert sleeps == [0.1, 0.3]
+
+    def test_500_is_not_retried(self, client, mocked, sleeps):
+        mocked.get(ORDERS, status=500)
+        with pytest.raises(Unavailable) as caught:
+            client.order_find("#1001")
+        assert caught.value.status_code == 500
+        assert len(mocked.calls) == 1
+        assert sleeps == []
+
+    def test_read_timeout_is_not_retried(self, client, mocked, sleeps):
+        mocked.get(ORDERS, body=requests.ReadTimeout("read timed out"))
+        with pytest.raises(TimedOut):
+            client.order_find("#1001")
+        assert len(mocked.calls) == 1
+        assert sleeps == []
+
+    def test_connection_error_is_retried_then_succeeds(self, client, mocked, sleeps):
+        mocked.get(ORDERS, body=requests.ConnectionError("refused"))
+        mocked.get(ORDERS, json=[ORDER])
+        assert client.order_find("#1001")
+        assert len(mocked.calls) == 2
+
+    def test_connection_errors_end_unavailable(self, client, mocked, sleeps):
+        mocked.get(ORDERS, body=requests.ConnectionError("refused 10.0.0.1:443"))
+        with pytest.raises(Unavailable) as caught:
+            client.order_find("#1001")
+        assert type(caught.value) is Unavailable
+        assert "10.0.0.1" not in str(caught.value)
+        assert len(mocked.calls) == 3
+
+    def test_retries_never_go_past_the_deadline(self, mocked, sleeps):
+        client = GoKarlaClient(ENDPOINT, username="demo-shop", token=TOKEN, deadline=0.05)
+        mocked.get(ORDERS, status=503)
+        with pytest.raises(Unavailable):
+            client.order_find("#1001")
+        assert len(mocked.calls) == 1
+        assert sleeps == []
+
+    def test_an_exhausted_deadline_is_a_timeout(self, mocked):
+        client = GoKarlaClient(ENDPOINT, username="demo-shop", token=TOKEN, deadline=0)
+        with pytest.raises(TimedOut):
+            client.order_find("1001")
+        assert len(mocked.calls) == 0
+
+
+class TestRateLimit:
+    def test_short_retry_after_is_honoured(self, client, mocked):
+        mocked.get(ORDERS, status=429, headers={"Retry-After": "0"})
+        mocked.get(ORDERS, json=[ORDER])
+        assert client.order_find("#1001")
+        assert len(mocked.calls) == 2
+
+    def test_retry_after_is_slept(self, client, mocked, sleeps):
+        mocked.get(ORDERS, status=429, headers={"Retry-After": "2"})
+        mocked.get(ORDERS, json=[ORDER])
+        client.order_find("#1001")
+        assert sleeps == [2.0]
+
+    def test_retry_after_counts_as_a_retry(self, client, mocked, sleeps):
+        mocked.get(ORDERS, status=429, headers={"Retry-After": "1"})
+        with pytest.raises(RateLimited) as caught:
+            client.order_find("#1001")
+        assert len(mocked.calls) == 3
+        assert caught.value.retry_after == 1.0
+
+    def test_long_retry_after_is_surfaced(self, client, mocked, sleeps):
+        mocked.get(ORDERS, status=429, headers={"Retry-After": "30"})
+        with pytest.raises(RateLimited) as caught:
+            client.order_find("#1001")
+        assert caught.value.retry_after == 30.0
+        assert caught.value.status_code == 429
+        assert len(mocked.calls) == 1
+        assert sleeps == []
+
+    def test_retry_after_past_the_deadline_is_surfaced(self, mocked, sleeps):
+        client = GoKarlaClient(ENDPOINT, username="demo-shop", token=TOKEN, deadline=2)
+        mocked.get(ORDERS, status=429, headers={"Retry-After": "3"})
+        with pytest.raises(RateLimited):
+            client.order_find("#1001")
+        assert sleeps == []
+
+    def test_429_without_retry_after(self, client, mocked, sleeps):
+        mocked.get(ORDERS, status=429)
+        with pytest.raises(RateLimited) as caught:
+            client.order_find("#1001")
+        assert caught.value.retry_after is None
+
+
+class TestRefusedResponses:
+    def test_redirect_is_not_followed(self, client, mocked):
+        mocked.get(ORDERS, status=302, headers={"Location": "http://169.254.169.254/"})
+        with pytest.raises(UnexpectedResponse, match="redirect") as caught:
+            client.order_find("#1001")
+        assert caught.value.status_code == 302
+        assert len(mocked.calls) == 1
+        assert mocked.calls[0].request.req_kwargs["allow_redirects"] is False
+
+    def test_declared_body_over_2_mb_is_refused(self, client, mocked):
+        mocked.get(
+            ORDERS,
+            body=b"[]",
+            content_type="application/json",
+            headers={"Content-Length": str(3 * 1024 * 1024)},
+        )
+        with pytest.raises(UnexpectedResponse, match="2 MB"):
+            client.order_find("#1001")
+
+    def test_streamed_body_over_2_mb_is_refused(self, client, mocked):
+        huge = b"[" + b'"x",' * (600 * 1024) + b'"x"]'
+        mocked.get(ORDERS, body=huge, content_type="application/json")
+        with pytest.raises(UnexpectedResponse, match="2 MB"):
+            client.order_find("#1001")
+        assert "Content-Length" not in mocked.calls[0].response.headers
+
+    def test_body_just_under_the_cap_is_read(self, client, mocked):
+        body = json.dumps([{**ORDER, "padding": "x" * (2 * 1024 * 1024 - 1000)}])
+        mocked.get(ORDERS, body=body, content_type="application/json")
+        assert client.order_find("#1001")
+
+    def test_html_is_refused(self, client, mocked):
+        mocked.get(ORDERS, body="<html>Maintenance</html>", content_type="text/html")
+        with pytest.raises(UnexpectedResponse, match="other than JSON") as caught:
+            client.order_find("#1001")
+        assert "Maintenance" not in str(caught.value)
+
+    def test_broken_json_is_refused(self, client, mocked):
+        mocked.get(ORDERS, body='[{"order_number": ', content_type="application/json")
+        with pytest.raises(UnexpectedResponse, match="not valid JSON"):
+            client.order_find("#1001")
+
+    def test_deeply_nested_json_is_refused(self, client, mocked):
+        mocked.get(ORDERS, body="[" * 100_000 + "]" * 100_000, content_type="application/json")
+        with pytest.raises(UnexpectedResponse):
+            client.order_find("#1001")
+
+    def test_json_of_the_wrong_shape_is_refused(self, client, mocked):
+        mocked.get(ORDERS, json={"orders": "none"})
+        with pytest.raises(UnexpectedResponse):
+            client.order_find("#1001")
+
+    def test_json_subtype_is_accepted(self, client, mocked):
+        mocked.get(ORDERS, body=json.dumps([ORDER]), content_type="application/vnd.karla+json")
+        assert client.order_find("#1001")
+
+
+class TestRequests:
+    def test_headers_auth_and_timeouts(self, client, mocked):
+        mocked.get(ORDERS, json=[ORDER])
+        client.order_find("1001")
+        request = mocked.calls[0].request
+        expected_auth = base64.b64encode(f"demo-shop:{TOKEN}".encode()).decode()
+        assert request.headers["Authorization"] == f"Basic {expected_auth}"
+        assert request.headers["Accept"] == "application/json"
+        assert request.headers["User-Agent"].startswith("KarlaSidebar/")
+        kwargs = request.req_kwargs
+        assert kwargs["stream"] is True
+        connect, read = kwargs["timeout"]
+        assert connect <= 3.05
+        assert 4 < read <= 5
+
+    def test_one_session_per_thread_without_transport_retries(self):
+        session = client_module.http_session()
+        assert client_module.http_session() is session
+        adapter = session.get_adapter("https://demo-shop.gokarla.io")
+        assert adapter.max_retries.total == 0
+        others = []
+        thread = threading.Thread(target=lambda: others.append(client_module.http_session()))
+        thread.start()
+        thread.join()
+        assert others[0] is not session
+
+
+class TestSecrets:
+    def test_repr_shows_root_and_username_but_never_the_token(self, client):
+        text = repr(client)
+        assert "https://demo-shop.gokarla.io/api/v1" in text
+        assert "demo-shop" in text
+        assert TOKEN not in text
+        assert TOKEN not in str(client)
+        assert not hasattr(client, "token")
+
+    @pytest.mark.parametrize(
+        "failure",
+        [
+            {"status": 400, "json": {"message": f"bad key {TOKEN}"}},
+            {"status": 401, "json": {"message": TOKEN}},
+            {"status": 403},
+            {"status": 404, "json": error_body("shop_not_found")},
+            {"status": 500, "body": f"Traceback ... token={TOKEN}"},
+            {"status": 503},
+            {"status": 429, "headers": {"Retry-After": "60"}},
+            {"status": 302, "headers": {"Location": f"https://x/?t={TOKEN}"}},
+            {"body": requests.ConnectionError(f"failed with {TOKEN}")},
+            {"body": requests.ReadTimeout(f"timed out {TOKEN}")},
+            {"body": f"<html>{TOKEN}</html>", "content_type": "text/html"},
+            {"body": f"[{TOKEN}", "content_type": "application/json"},
+        ],
+    )
+    def test_no_failure_shows_the_token_or_the_reference(
+        self, client, mocked, sleeps, caplog, failure
+    ):
+        caplog.set_level(logging.DEBUG)
+        mocked.get(ORDERS, **failure)
+        mocked.get(SHIPMENTS, **failure)
+        mocked.get(ROOT, **failure)
+        for call in (
+            client.verify,
+            lambda: client.order_find("jane@example.com"),
+            lambda: client.shipment_get("jane@example.com"),
+        ):
+            with pytest.raises(GoKarlaError) as caught:
+                call()
+            for text in (str(caught.value), repr(caught.value)):
+                assert TOKEN not in text
+                assert "jane@example.com" not in text
+        logged = caplog.text
+        assert TOKEN not in logged
+        assert base64.b64encode(f"demo-shop:{TOKEN}".encode()).decode() not in logged
+        assert "jane" not in logged
+        assert "/api/v1/shops/demo-shop/orders params=email_id" in logged
+
+    def test_one_log_line_per_request_with_path_and_parameter_names(self, client, mocked, caplog):
+        caplog.set_level(logging.INFO, logger="karla_sidebar.gokarla")
+        mocked.get(ORDERS, json=[])
+        with pytest.raises(OrderNotFound):
+            client.order_find("1001")
+        lines = [r.getMessage() for r in caplog.records if r.name == "karla_sidebar.gokarla"]
+        assert len(lines) == 2
+        assert lines[0].startswith(
+            "GoKarla GET /api/v1/shops/demo-shop/orders params=order_number -> 200 in "
+        )
+        assert "1001" not in " ".join(lines)
+
+
+# Shapes that stress the URL: separators, traversal, encodings, e-mails, UUIDs, long text.
+REFERENCES = st.one_of(
+    st.text(),
+    st.text(alphabet=st.sampled_from("/.?#%&=+@:;\\ \x00\n\t0aZ#é中"), max_size=40),
+    st.sampled_from(
+        ["../../admin", "..", "/", "%00", "%2e%2e%2f", "a?b=c#d", "#1001", "@", "a@b.c", "?#"]
+    ),
+    st.uuids().map(str),
+    st.uuids().map(lambda value: f"{value}/../x"),
+    st.emails(),
+    st.text(min_size=195, max_size=260),
+)
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(reference=REFERENCES)
+def test_any_reference_keeps_host_and_path_prefix(reference):
+    client = GoKarlaClient(ENDPOINT, username="demo-shop", token=TOKEN, deadline=5)
+    urls = []
+
+    def answer(request):
+        urls.append(request.url)
+        return 200, {"Content-Type": "application/json"}, "[]"
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mocked:
+        mocked.add_callback(responses.GET, re.compile(r".*"), callback=answer)
+        for lookup in (client.order_find, client.shipment_get):
+            try:
+                lookup(reference)
+            except GoKarlaError:
+                pass
+
+    expected = reference.strip()
+    for url in urls:
+        parts = urlsplit(url)
+        assert f"{parts.scheme}://{parts.netloc}" == "https://demo-shop.gokarla.io"
+        assert parts.path.startswith("/api/v1/shops/demo-shop/")
+        assert parts.fragment == ""
+        tail = parts.path.removeprefix("/api/v1/shops/demo-shop/")
+        if tail in ("orders", "shipments"):
+            query = parse_qs(parts.query, keep_blank_values=True, strict_parsing=True)
+            [(name, [value])] = query.items()
+            assert name in ("order_number", "order_name", "email_id", "uuid", "tracking_number")
+            assert value in (expected, expected.lower())
+        else:
+            assert tail == f"shipments/{expected.lower()}"
+            assert UUID_PATTERN.fullmatch(expected.lower())
+            assert parts.query == ""

@@ -1,8 +1,12 @@
 """Forms check the shape of what an admin typed; the services talk to GoKarla."""
 
+import re
+
 from django import forms
 
-from karla_sidebar.gokarla import GoKarlaError, InvalidGoKarlaURL, endpoint_from_url
+from karla_sidebar.gokarla import GoKarlaError, InvalidGoKarlaURL, InvalidInput, endpoint_from_url
+
+_USERINFO = re.compile(r"//[^/?#]*@")
 
 TOKEN_WIDGET = forms.PasswordInput(
     attrs={"autocomplete": "off", "spellcheck": "false"}, render_value=False
@@ -14,8 +18,12 @@ class AccountConnectForm(forms.Form):
         label="GoKarla URL",
         max_length=255,
         widget=forms.TextInput(
-            attrs={"placeholder": "https://your-shop.gokarla.io", "autocomplete": "off",
-                   "inputmode": "url", "spellcheck": "false"}
+            attrs={
+                "placeholder": "https://your-shop.gokarla.io",
+                "autocomplete": "off",
+                "inputmode": "url",
+                "spellcheck": "false",
+            }
         ),
         help_text="The address you use to open GoKarla, e.g. https://your-shop.gokarla.io",
     )
@@ -26,11 +34,16 @@ class AccountConnectForm(forms.Form):
         help_text="Usually your shop's slug (the part before .gokarla.io).",
     )
     api_token = forms.CharField(
-        label="API Token", max_length=500, strip=True, widget=TOKEN_WIDGET,
+        label="API Token",
+        max_length=500,
+        strip=True,
+        widget=TOKEN_WIDGET,
         help_text="From GoKarla's portal: Settings → API keys. A viewer key is enough.",
     )
     label = forms.CharField(
-        label="Label (optional)", max_length=100, required=False,
+        label="Label (optional)",
+        max_length=100,
+        required=False,
         help_text="Shown to agents in the account selector. Defaults to the shop's name.",
     )
 
@@ -43,7 +56,6 @@ class AccountConnectForm(forms.Form):
         "timeout": "url",
         "rate_limited": None,
         "unexpected_response": "url",
-        "invalid_input": None,
     }
 
     def __init__(self, *args, **kwargs):
@@ -56,24 +68,40 @@ class AccountConnectForm(forms.Form):
         if url and username:
             try:
                 endpoint = endpoint_from_url(url, username=username)
-            except InvalidGoKarlaURL as error:
-                self.add_error("url", error.message)
+            except InvalidInput as error:
+                self.add_gokarla_error(error)
             else:
                 cleaned["url"] = endpoint.url
                 self.url_notes = endpoint.notes
         return cleaned
 
+    def clean_url(self):
+        url = self.cleaned_data["url"]
+        if _USERINFO.search(url):
+            # Never show a password typed into the URL again, not even in its own field.
+            self.data = self.data.copy()
+            self.data[self.add_prefix("url")] = _USERINFO.sub("//", url, count=1)
+        return url
+
     def add_gokarla_error(self, error: GoKarlaError) -> None:
-        field = self.ERROR_FIELDS.get(error.code)
         if isinstance(error, InvalidGoKarlaURL):
             field = "url"
+        elif isinstance(error, InvalidInput):
+            field = "username"
+        else:
+            field = self.ERROR_FIELDS.get(error.code)
         self.add_error(field, error.message)
 
 
 class TokenUpdateForm(forms.Form):
     api_token = forms.CharField(
-        label="New API Token", max_length=500, required=False, widget=TOKEN_WIDGET,
-        help_text="Leave blank to keep the current token. A new token is verified before it is saved.",
+        label="New API Token",
+        max_length=500,
+        required=False,
+        widget=TOKEN_WIDGET,
+        help_text=(
+            "Leave blank to keep the current token. A new token is verified before it is saved."
+        ),
     )
 
     def add_gokarla_error(self, error: GoKarlaError) -> None:

@@ -8,8 +8,8 @@ from accounts.models import AccountActivity, GoKarlaAccount, Membership, Workspa
 
 
 def membership_list(*, user) -> QuerySet[Membership]:
-    return Membership.objects.filter(user=user).select_related("workspace").order_by(
-        "workspace__name"
+    return (
+        Membership.objects.filter(user=user).select_related("workspace").order_by("workspace__name")
     )
 
 

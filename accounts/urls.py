@@ -10,13 +10,19 @@ urlpatterns = [
     path(f"{BASE}accounts/", views.accounts_tab, name="gokarla-accounts"),
     path(f"{BASE}accounts/add/", views.account_add, name="gokarla-account-add"),
     path(f"{BASE}accounts/<int:account_id>/test/", views.account_test, name="gokarla-account-test"),
-    path(f"{BASE}accounts/<int:account_id>/token/", views.account_token, name="gokarla-account-token"),
+    path(
+        f"{BASE}accounts/<int:account_id>/token/", views.account_token, name="gokarla-account-token"
+    ),
     path(
         f"{BASE}accounts/<int:account_id>/default/",
         views.account_make_default,
         name="gokarla-account-default",
     ),
-    path(f"{BASE}accounts/<int:account_id>/remove/", views.account_remove, name="gokarla-account-remove"),
+    path(
+        f"{BASE}accounts/<int:account_id>/remove/",
+        views.account_remove,
+        name="gokarla-account-remove",
+    ),
     path(f"{BASE}sidebar/", views.sidebar_tab, name="gokarla-sidebar"),
     path(f"{BASE}sidebar/secret/", views.sidebar_secret_reveal, name="gokarla-sidebar-secret"),
     path(f"{BASE}sidebar/rotate/", views.sidebar_secret_rotate, name="gokarla-sidebar-rotate"),

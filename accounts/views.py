@@ -71,8 +71,12 @@ def account_add(request):
         data = form.cleaned_data
         try:
             account = services.account_connect(
-                workspace=request.workspace, url=data["url"], username=data["username"],
-                token=data["api_token"], label=data["label"], actor=request.user,
+                workspace=request.workspace,
+                url=data["url"],
+                username=data["username"],
+                token=data["api_token"],
+                label=data["label"],
+                actor=request.user,
             )
         except GoKarlaError as error:
             form.add_gokarla_error(error)
@@ -92,7 +96,9 @@ def account_test(request, account_id):
         services.account_test(account=account, actor=request.user)
     except GoKarlaError as error:
         return _list_response(request, error=f"{account.label}: {error.message}")
-    return _list_response(request, flash=f"{account.label}: connection works ({account.shop_name}).")
+    return _list_response(
+        request, flash=f"{account.label}: connection works ({account.shop_name})."
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -177,4 +183,3 @@ def switch_workspace(request):
             request.session[SESSION_KEY] = membership.workspace_id
             return redirect(_accounts_url())
     raise Http404("You are not a member of that workspace.")
-

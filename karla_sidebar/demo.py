@@ -54,7 +54,7 @@ def demo_banner(app_url: str) -> str:
             "Karla Sidebar demo is running. Ctrl-C stops it.",
             f"  Demo conversation: http://localhost:8000{reverse('demo-conversation')}",
             f"  Admin login:       {app_url}{reverse('login')}",
-            f"    admin / {DEMO_PASSWORD}  (workspace admin)    lead / {DEMO_PASSWORD}  (support lead)",
+            f"    admin / {DEMO_PASSWORD} (workspace admin), lead / {DEMO_PASSWORD} (support lead)",
             f"  Accounts tab:      {app_url}{reverse('accounts:gokarla-accounts')}",
             f"  Lookup history:    {app_url}{reverse('history:list')}",
             "  GoKarla sandbox:   http://127.0.0.1:8001 (demo-shop / karla-demo-token)",

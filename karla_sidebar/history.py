@@ -14,12 +14,15 @@ PAGE_SIZE = 50
 
 
 class HistoryFilterForm(forms.Form):
-    action = forms.ChoiceField(choices=[("", "Any action"), *LookupRecord.Action.choices],
-                               required=False)
-    outcome = forms.ChoiceField(choices=[("", "Any outcome"), *LookupRecord.Outcome.choices],
-                                required=False)
-    source = forms.ChoiceField(choices=[("", "Any source"), *LookupRecord.Source.choices],
-                               required=False)
+    action = forms.ChoiceField(
+        choices=[("", "Any action"), *LookupRecord.Action.choices], required=False
+    )
+    outcome = forms.ChoiceField(
+        choices=[("", "Any outcome"), *LookupRecord.Outcome.choices], required=False
+    )
+    source = forms.ChoiceField(
+        choices=[("", "Any source"), *LookupRecord.Source.choices], required=False
+    )
     agent = forms.CharField(required=False, max_length=200)
     reference = forms.CharField(required=False, max_length=200)
     conversation = forms.CharField(required=False, max_length=200)
@@ -49,6 +52,13 @@ def history_page(request):
     ).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "history/history.html", {
-        "tab": "history", "form": form, "page": page, "query": query.urlencode(),
-    })
+    return render(
+        request,
+        "history/history.html",
+        {
+            "tab": "history",
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+        },
+    )

@@ -221,24 +221,36 @@ def _lookup(*, workspace, action, reference, account, actor: Actor, use_cache=Tr
 def order_lookup(*, workspace, reference, account=None, actor: Actor, use_cache=True):
     """Find orders by number, name, uuid or customer e-mail. Raises GoKarlaError."""
     return _lookup(
-        workspace=workspace, action=LookupRecord.Action.ORDER, reference=reference,
-        account=account, actor=actor, use_cache=use_cache,
+        workspace=workspace,
+        action=LookupRecord.Action.ORDER,
+        reference=reference,
+        account=account,
+        actor=actor,
+        use_cache=use_cache,
     )
 
 
 def shipment_lookup(*, workspace, reference, account=None, actor: Actor, use_cache=True):
     """Find one shipment by shipment id or tracking number. Raises GoKarlaError."""
     return _lookup(
-        workspace=workspace, action=LookupRecord.Action.SHIPMENT, reference=reference,
-        account=account, actor=actor, use_cache=use_cache,
+        workspace=workspace,
+        action=LookupRecord.Action.SHIPMENT,
+        reference=reference,
+        account=account,
+        actor=actor,
+        use_cache=use_cache,
     )
 
 
 def customer_orders_lookup(*, workspace, email, actor: Actor, use_cache=True):
     """The customer's recent orders across every account, newest first."""
     result = _lookup(
-        workspace=workspace, action=LookupRecord.Action.CUSTOMER_ORDERS, reference=email,
-        account=ALL_ACCOUNTS, actor=actor, use_cache=use_cache,
+        workspace=workspace,
+        action=LookupRecord.Action.CUSTOMER_ORDERS,
+        reference=email,
+        account=ALL_ACCOUNTS,
+        actor=actor,
+        use_cache=use_cache,
     )
     newest_first = sorted(
         result.hits,
@@ -246,7 +258,9 @@ def customer_orders_lookup(*, workspace, email, actor: Actor, use_cache=True):
         reverse=True,
     )
     return LookupResult(
-        action=result.action, reference=result.reference,
-        hits=tuple(newest_first[:CUSTOMER_ORDERS_LIMIT]), searched_all=True,
+        action=result.action,
+        reference=result.reference,
+        hits=tuple(newest_first[:CUSTOMER_ORDERS_LIMIT]),
+        searched_all=True,
         accounts_searched=result.accounts_searched,
     )

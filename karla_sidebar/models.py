@@ -52,7 +52,9 @@ class LookupRecord(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["workspace", "-created_at"], name="lookup_by_time"),
-            models.Index(fields=["workspace", "conversation", "-created_at"], name="lookup_by_conv"),
+            models.Index(
+                fields=["workspace", "conversation", "-created_at"], name="lookup_by_conv"
+            ),
             models.Index(fields=["workspace", "actor_id", "-created_at"], name="lookup_by_actor"),
             models.Index(fields=["workspace", "outcome", "-created_at"], name="lookup_by_outcome"),
         ]

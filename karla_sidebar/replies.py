@@ -23,7 +23,9 @@ def _shipment_sentence(shipment: Shipment, subject: str) -> str:
     with_tracking = f" with {carrier}" + (f", {tracking}" if tracking else "")
     match shipment.status:
         case ShipmentStatus.DELIVERED:
-            return f"{subject} was delivered by {carrier}" + (f" ({tracking})." if tracking else ".")
+            return f"{subject} was delivered by {carrier}" + (
+                f" ({tracking})." if tracking else "."
+            )
         case ShipmentStatus.OUT_FOR_DELIVERY:
             return f"{subject} is out for delivery{with_tracking}."
         case ShipmentStatus.READY_FOR_PICKUP:

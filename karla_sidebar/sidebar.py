@@ -12,7 +12,6 @@ from django import forms
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors
@@ -23,6 +22,7 @@ from karla_sidebar.launch import (
     SidebarSession,
     launch_token_verify,
     sidebar_session_required,
+    sidebar_session_start,
     sidebar_token_issue,
 )
 from karla_sidebar.models import LookupRecord
@@ -36,10 +36,14 @@ MAX_REFERENCE = 200
 
 
 class LookupForm(forms.Form):
-    reference = forms.CharField(max_length=MAX_REFERENCE, strip=True, error_messages={
-        "required": "Enter a reference to look up.",
-        "max_length": f"That is too long for a reference (at most {MAX_REFERENCE} characters).",
-    })
+    reference = forms.CharField(
+        max_length=MAX_REFERENCE,
+        strip=True,
+        error_messages={
+            "required": "Enter a reference to look up.",
+            "max_length": f"That is too long for a reference (at most {MAX_REFERENCE} characters).",
+        },
+    )
     account = forms.CharField(required=False, max_length=20)
     refresh = forms.BooleanField(required=False)
 
@@ -59,33 +63,28 @@ def _render(request, name: str, context: dict, *, status: int = 200):
         return render(request, name, context, status=status)
 
 
-@require_GET
 @sidebar_frameable
+@require_GET
 def launch(request):
     try:
-        claims = launch_token_verify(request.GET.get("token", ""))
+        session = sidebar_session_start(launch_token_verify(request.GET.get("token", "")))
     except LaunchRefused:
         return render(request, "sidebar/launch-refused.html", status=401)
-    workspace = selectors.workspace_by_slug(slug=claims.workspace_slug)
-    session = SidebarSession(
-        workspace_id=workspace.pk,
-        workspace_slug=workspace.slug,
-        agent_id=claims.agent_id,
-        agent_name=claims.agent_name,
-        conversation=claims.conversation,
-        customer_email=claims.customer_email,
-        tz=claims.tz,
-    )
     request.sidebar = session
+    workspace = selectors.workspace_by_slug(slug=session.workspace_slug)
     accounts = list(selectors.account_list(workspace=workspace))
     default = next((a for a in accounts if a.is_default), accounts[0] if accounts else None)
-    return _render(request, PAGE, {
-        "sidebar_token": sidebar_token_issue(session),
-        "session": session,
-        "workspace": workspace,
-        "accounts": accounts,
-        "default_account": default,
-    })
+    return _render(
+        request,
+        PAGE,
+        {
+            "sidebar_token": sidebar_token_issue(session),
+            "session": session,
+            "workspace": workspace,
+            "accounts": accounts,
+            "default_account": default,
+        },
+    )
 
 
 def _actor(session: SidebarSession) -> lookups.Actor:
@@ -115,10 +114,15 @@ def _run(request, action: str, lookup):
         )
     except GoKarlaError as error:
         several = selectors.account_list(workspace=request.workspace).count() > 1
-        return _render(request, f"{PAGE}#error", {
-            **context, "error": error,
-            "offer_all": several and error.code == "not_found" and data["account"] != "all",
-        })
+        return _render(
+            request,
+            f"{PAGE}#error",
+            {
+                **context,
+                "error": error,
+                "offer_all": several and error.code == "not_found" and data["account"] != "all",
+            },
+        )
     except Http404:
         error = InvalidInput("That GoKarla account is not connected to this workspace.")
         return _render(request, f"{PAGE}#error", {**context, "error": error})
@@ -126,25 +130,22 @@ def _run(request, action: str, lookup):
     return _render(request, f"{PAGE}#result", {**context, "result": result, "hits": hits})
 
 
-@csrf_exempt
-@require_POST
 @sidebar_frameable
+@require_POST
 @sidebar_session_required
 def order(request):
     return _run(request, "order", lookups.order_lookup)
 
 
-@csrf_exempt
-@require_POST
 @sidebar_frameable
+@require_POST
 @sidebar_session_required
 def shipment(request):
     return _run(request, "shipment", lookups.shipment_lookup)
 
 
-@csrf_exempt
-@require_POST
 @sidebar_frameable
+@require_POST
 @sidebar_session_required
 def customer_orders(request):
     session = request.sidebar
@@ -160,9 +161,8 @@ def customer_orders(request):
     return _render(request, f"{PAGE}#customer-orders", {**context, "hits": result.hits})
 
 
-@csrf_exempt
-@require_POST
 @sidebar_frameable
+@require_POST
 @sidebar_session_required
 def renew(request):
     """Keeps the sidebar token fresh while the agent is active (the header carries it)."""

@@ -100,7 +100,8 @@ def _parse_int(
     if raw is None:
         return default
     text = raw.strip()
-    if not text.lstrip("+-").isdecimal() or not text.isascii():
+    digits = text[1:] if text.startswith(("+", "-")) else text
+    if not (digits.isascii() and digits.isdecimal()):
         return FieldError(
             ("query", name),
             "Input should be a valid integer, unable to parse string as an integer",

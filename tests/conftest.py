@@ -28,3 +28,106 @@ def sandbox_settings(sandbox: SandboxServer, settings) -> SandboxServer:
     settings.SANDBOX_ENABLED = True
     settings.SANDBOX_URL = sandbox.url
     return sandbox
+
+
+# Personas: a workspace "Acme" with an admin (Alice) and a lead (Leo), connected to both
+# sandbox shops; and another tenant, "Globex", with its own admin (Gwen) and account.
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache (lookups, single-use launch tokens)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _member(workspace, username: str, role: str):
+    from django.contrib.auth import get_user_model
+
+    from accounts.models import Membership
+
+    user = get_user_model().objects.create_user(username=username, password="pw-" + username)
+    Membership.objects.create(user=user, workspace=workspace, role=role)
+    return user
+
+
+@pytest.fixture
+def workspace(db):
+    from accounts.models import Workspace
+
+    return Workspace.objects.create(slug="acme", name="Acme", sidebar_secret="acme-secret")
+
+
+@pytest.fixture
+def other_workspace(db):
+    from accounts.models import Workspace
+
+    return Workspace.objects.create(slug="globex", name="Globex", sidebar_secret="globex-secret")
+
+
+@pytest.fixture
+def alice(workspace):
+    """Workspace admin of Acme."""
+    return _member(workspace, "alice", "admin")
+
+
+@pytest.fixture
+def leo(workspace):
+    """Support lead of Acme."""
+    return _member(workspace, "leo", "lead")
+
+
+@pytest.fixture
+def gwen(other_workspace):
+    """Workspace admin of Globex."""
+    return _member(other_workspace, "gwen", "admin")
+
+
+@pytest.fixture
+def alice_client(client, alice):
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def leo_client(client, leo):
+    client.force_login(leo)
+    return client
+
+
+@pytest.fixture
+def gwen_client(client, gwen):
+    client.force_login(gwen)
+    return client
+
+
+def connect(workspace, username: str, token: str, label: str, url: str):
+    from accounts.services import account_connect
+
+    return account_connect(
+        workspace=workspace, url=url, username=username, token=token, label=label
+    )
+
+
+@pytest.fixture
+def shop_account(workspace, sandbox_settings):
+    """Acme's default account: the sandbox's demo-shop."""
+    return connect(workspace, "demo-shop", "karla-demo-token", "Demo Shop", sandbox_settings.url)
+
+
+@pytest.fixture
+def outlet_account(workspace, shop_account, sandbox_settings):
+    """Acme's second account: the sandbox's demo-outlet."""
+    return connect(
+        workspace, "demo-outlet", "karla-outlet-token", "Demo Outlet", sandbox_settings.url
+    )
+
+
+@pytest.fixture
+def globex_account(other_workspace, sandbox_settings):
+    return connect(
+        other_workspace, "demo-shop", "karla-demo-token", "Globex Shop", sandbox_settings.url
+    )

@@ -11,7 +11,10 @@ os.environ.setdefault("FIELD_ENCRYPTION_KEY", "uZ3Jx7m5J4Bq1zQJZb8vT9N4t0nq1d3y2
 os.environ.setdefault("SANDBOX_ENABLED", "1")
 os.environ.setdefault("DEBUG", "0")
 
-from karla_sidebar.settings import *  # noqa: E402, F403
+from karla_sidebar.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Serve static files straight from the app folders (no collectstatic before tests).
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405

@@ -292,6 +292,8 @@ class TestPaging:
             ("page", "0", "greater_than_equal"),
             ("page", "-1", "greater_than_equal"),
             ("page", "1.5", "int_parsing"),
+            ("page", "+-2", "int_parsing"),
+            ("page", "", "int_parsing"),
         ],
     )
     def test_out_of_range_or_not_an_integer_is_422(self, sandbox, param, value, kind):

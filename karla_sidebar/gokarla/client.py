@@ -169,7 +169,7 @@ class GoKarlaClient:
             orders = self._search_orders({field: reference}, deadline)
             if orders:
                 return orders
-        raise OrderNotFound()
+        raise OrderNotFound(status_code=200)  # GoKarla answered: an empty list
 
     def shipment_get(self, reference: str) -> Shipment:
         """One shipment by its id (a UUID) or tracking number; raises ShipmentNotFound, or
@@ -208,23 +208,24 @@ class GoKarlaClient:
     ) -> Any:
         """GET ``path`` and return its JSON, retrying only what is safe and worth retrying."""
         url = f"{self.endpoint.api_root}/{path}"
-        for backoff in (*RETRY_BACKOFF_SECONDS, None):  # None: no retry left
+        backoffs = iter(RETRY_BACKOFF_SECONDS)
+        while True:
             try:
                 status, headers, body = self._attempt(url, params, deadline)
             except _ConnectionFailed:
-                if _pause(backoff, deadline):
+                if _pause(next(backoffs, None), deadline):
                     continue
                 raise Unavailable() from None
             if status == 429:
                 retry_after = _retry_after(headers)
                 honoured = retry_after is not None and retry_after <= MAX_RETRY_AFTER_SECONDS
-                if backoff is not None and honoured and _pause(retry_after, deadline):
+                # Sleeping out Retry-After spends one of the retries.
+                if honoured and next(backoffs, None) is not None and _pause(retry_after, deadline):
                     continue
                 raise RateLimited(status_code=429, retry_after=retry_after)
-            if status in RETRYABLE_STATUSES and _pause(backoff, deadline):
+            if status in RETRYABLE_STATUSES and _pause(next(backoffs, None), deadline):
                 continue
             return _json_or_error(status, headers, body, not_found=not_found)
-        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _attempt(self, url: str, params: dict[str, str], deadline: _Deadline):
         """One request: (status, headers, body). Transport failures become errors."""

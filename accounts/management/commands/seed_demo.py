@@ -26,7 +26,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if not settings.DEBUG:
-            raise CommandError("The demo seed runs only with DEBUG on; it would create known logins.")
+            raise CommandError(
+                "The demo seed runs only with DEBUG on; it would create known logins."
+            )
         if not settings.SANDBOX_ENABLED:
             raise CommandError("The demo needs the sandbox: set SANDBOX_ENABLED=1.")
         workspace, _ = Workspace.objects.update_or_create(
@@ -49,8 +51,12 @@ class Command(BaseCommand):
                 continue
             try:
                 services.account_connect(
-                    workspace=workspace, url=settings.SANDBOX_URL, username=username,
-                    token=token, label=label, actor=admin,
+                    workspace=workspace,
+                    url=settings.SANDBOX_URL,
+                    username=username,
+                    token=token,
+                    label=label,
+                    actor=admin,
                 )
             except GoKarlaError as error:
                 raise CommandError(f"Could not connect {label}: {error.message}") from None

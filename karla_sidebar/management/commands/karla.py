@@ -22,8 +22,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("action", choices=["verify", "order", "shipment"])
         parser.add_argument("reference", nargs="?", help="order or shipment reference")
-        parser.add_argument("--url", required=True, help="the GoKarla URL, e.g. https://shop.gokarla.io")
-        parser.add_argument("--username", required=True, help="the API username (usually the shop slug)")
+        parser.add_argument(
+            "--url", required=True, help="the GoKarla URL, e.g. https://shop.gokarla.io"
+        )
+        parser.add_argument(
+            "--username", required=True, help="the API username (usually the shop slug)"
+        )
 
     def handle(self, *args, action, reference, url, username, **options):
         token = os.environ.get("KARLA_API_TOKEN", "").strip()

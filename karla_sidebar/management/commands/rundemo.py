@@ -52,7 +52,7 @@ class Command(BaseCommand):
                 )
 
         manage = [sys.executable, "manage.py"]
-        sandbox = subprocess.Popen(
+        sandbox = subprocess.Popen(  # noqa: S603 (our own manage.py, fixed arguments)
             [*manage, "runsandbox", "--host", SANDBOX_HOST, "--port", str(SANDBOX_PORT)]
         )
         processes = [sandbox]
@@ -60,7 +60,7 @@ class Command(BaseCommand):
             if not _wait_for_port(SANDBOX_HOST, SANDBOX_PORT, sandbox, 15):
                 raise CommandError("The sandbox did not start; see the messages above.")
             call_command("seed_demo")
-            app = subprocess.Popen([*manage, "runserver", f"{APP_HOST}:{APP_PORT}"])
+            app = subprocess.Popen([*manage, "runserver", f"{APP_HOST}:{APP_PORT}"])  # noqa: S603
             processes.append(app)
             if not _wait_for_port(APP_HOST, APP_PORT, app, 30):
                 raise CommandError("The app did not start; see the messages above.")

@@ -31,7 +31,10 @@ class Command(BaseCommand):
         parser.add_argument("--tz", default="", help="the agent's time zone, e.g. Europe/Berlin")
         parser.add_argument("--base-url", default=DEFAULT_BASE_URL, help="where the app runs")
         parser.add_argument(
-            "--ttl", type=int, default=300, help=f"seconds until the token expires (1 to {MAX_LIFETIME_SECONDS})"
+            "--ttl",
+            type=int,
+            default=300,
+            help=f"seconds until the token expires (1 to {MAX_LIFETIME_SECONDS})",
         )
 
     def handle(self, *args, **options):

@@ -1,0 +1,296 @@
+"""The Accounts tab: an admin connects, tests, updates, defaults and removes GoKarla accounts."""
+
+import pytest
+import requests
+import responses
+from django.db import connection
+from django.test import Client
+
+from accounts.models import AccountActivity, GoKarlaAccount
+from karla_sidebar.models import LookupRecord
+
+ACCOUNTS = "/settings/integrations/gokarla/accounts/"
+ADD = ACCOUNTS + "add/"
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def add(client, url, username, token, label="", **extra):
+    data = {"url": url, "username": username, "api_token": token, "label": label}
+    return client.post(ADD, data, **HTMX, **extra)
+
+
+def field_errors(response, field):
+    form = response.context["form"]
+    return " ".join(form.errors.get(field, []))
+
+
+@pytest.mark.django_db
+def test_login_page_and_redirect_to_accounts_tab(client, alice):
+    assert client.get("/login/").status_code == 200
+    response = client.post("/login/", {"username": "alice", "password": "pw-alice"})
+    assert response.status_code == 302
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert b"Accounts connected" in page.content
+    assert b"+ Add account" in page.content
+
+
+@pytest.mark.django_db
+def test_accounts_tab_requires_login(client):
+    response = client.get(ACCOUNTS)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+def test_connect_saves_account_and_refreshes_list(alice_client, workspace, sandbox_settings):
+    response = add(alice_client, sandbox_settings.url, "demo-shop", "karla-demo-token")
+    assert response.status_code == 200
+    assert response["HX-Retarget"] == "#accounts-list"
+    assert "accountsChanged" in response["HX-Trigger"]
+    body = response.content.decode()
+    assert "Demo Shop" in body and "Connected" in body
+    account = GoKarlaAccount.objects.get(workspace=workspace)
+    assert account.shop_name == "Demo Shop"
+    assert account.is_default
+    assert AccountActivity.objects.filter(
+        account=account, action="connected", actor_name="alice"
+    ).exists()
+
+
+def test_add_form_opens_as_dialog_with_contract_labels(alice_client, workspace):
+    page = alice_client.get(ADD, **HTMX).content.decode()
+    for label in ("GoKarla URL", "Username", "API Token", "Connect"):
+        assert label in page
+    assert "<html" not in page  # the dialog's partial, not a whole page
+    full = alice_client.get(ADD).content.decode()
+    assert "<html" in full and "Connect" in full  # works without JavaScript too
+
+
+@pytest.mark.parametrize(
+    ("username", "token", "field", "message"),
+    [
+        ("nobody", "karla-demo-token", "api_token", "rejected the username or API token"),
+        ("demo-shop", "wrong-token", "api_token", "rejected the username or API token"),
+        ("demo-shop", "karla-revoked-token", "api_token", "revoked"),
+        ("no-api-access", "karla-demo-token", "api_token", "API access is not enabled"),
+    ],
+)
+def test_connect_failure_explains_next_to_field_and_keeps_input(
+    alice_client, workspace, sandbox_settings, username, token, field, message
+):
+    response = add(alice_client, sandbox_settings.url, username, token)
+    assert response.status_code == 200
+    assert message in field_errors(response, field)
+    body = response.content.decode()
+    assert f'value="{sandbox_settings.url}"' in body  # the URL is kept
+    assert f'value="{username}"' in body  # the username is kept
+    assert token not in body  # the token field is empty
+    assert not GoKarlaAccount.objects.exists()
+
+
+@responses.activate
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("upstream", "field", "message"),
+    [
+        (
+            {"status": 404, "json": {"key": "shop_not_found", "message": "x", "errors": []}},
+            "url",
+            "no shop at this URL",
+        ),
+        ({"body": requests.ConnectionError("refused")}, "url", "not available"),
+        ({"body": requests.ReadTimeout("slow")}, "url", "did not answer in time"),
+    ],
+)
+def test_connect_shop_and_network_failures_point_at_url(alice_client, upstream, field, message):
+    responses.get("https://acme.gokarla.io/api/v1/shops/acme", **upstream)
+    response = add(alice_client, "https://acme.gokarla.io", "acme", "tok-123")
+    assert message in field_errors(response, field)
+    assert "refused" not in response.content.decode()  # no socket text shown
+
+
+@responses.activate
+@pytest.mark.django_db
+def test_connect_strips_spaces_and_trailing_slash_with_a_note(alice_client, workspace):
+    responses.get(
+        "https://acme.gokarla.io/api/v1/shops/acme", json={"slug": "acme", "name": "Acme Store"}
+    )
+    response = add(alice_client, "  https://acme.gokarla.io/ ", "acme", "tok-123")
+    body = response.content.decode()
+    assert "Removed the trailing slash." in body
+    account = GoKarlaAccount.objects.get(workspace=workspace)
+    assert account.url == "https://acme.gokarla.io"
+    assert account.label == "Acme Store"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://acme.gokarla.io", "https://"),
+        ("https://evil.example.com", "Only GoKarla addresses"),
+        ("https://gokarla.io.evil.com", "Only GoKarla addresses"),
+        ("https://127.0.0.1", "not an IP address"),
+        ("https://2130706433", "not an IP address"),
+        ("https://0x7f.1", "not an IP address"),
+        ("https://127.1", "not an IP address"),
+        ("https://user:pw@acme.gokarla.io", "user name and password"),
+        ("https://acme.gokarla.io:8443", "port"),
+        ("https://acme.gokarla.io/admin", "path"),
+    ],
+)
+def test_connect_refuses_bad_urls_without_calling_gokarla(alice_client, url, message):
+    with responses.RequestsMock() as mock:  # any outbound call would fail the test
+        response = add(alice_client, url, "acme", "tok-123")
+        assert not mock.calls
+    assert message in field_errors(response, "url")
+    assert "pw@" not in response.content.decode()
+
+
+def test_sandbox_url_refused_when_sandbox_disabled(alice_client, sandbox, settings):
+    settings.SANDBOX_ENABLED = False
+    settings.SANDBOX_URL = sandbox.url
+    response = add(alice_client, sandbox.url, "demo-shop", "karla-demo-token")
+    assert field_errors(response, "url")
+    assert not GoKarlaAccount.objects.exists()
+
+
+def test_duplicate_account_refused(alice_client, shop_account, sandbox_settings):
+    response = add(alice_client, sandbox_settings.url, "demo-shop", "karla-demo-token")
+    assert "already connected" in response.content.decode()
+    assert GoKarlaAccount.objects.count() == 1
+
+
+def test_token_never_rendered_anywhere(alice_client, shop_account, admin_user):
+    pages = [
+        alice_client.get(ACCOUNTS),
+        alice_client.get(f"{ACCOUNTS}{shop_account.pk}/token/"),
+        alice_client.get(f"{ACCOUNTS}{shop_account.pk}/token/", **HTMX),
+        alice_client.post(f"{ACCOUNTS}{shop_account.pk}/test/", **HTMX),
+    ]
+    operator = Client()
+    operator.force_login(admin_user)
+    pages.append(operator.get("/django-admin/accounts/gokarlaaccount/"))
+    pages.append(operator.get(f"/django-admin/accounts/gokarlaaccount/{shop_account.pk}/change/"))
+    for page in pages:
+        assert page.status_code == 200
+        assert b"karla-demo-token" not in page.content
+    assert "karla-demo-token" not in repr(shop_account)
+
+
+def test_token_column_holds_ciphertext(shop_account):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT api_token FROM accounts_gokarlaaccount WHERE id = %s", [shop_account.pk]
+        )
+        (raw,) = cursor.fetchone()
+    assert "karla-demo-token" not in raw
+    assert raw.startswith("gAAAA")  # a Fernet token
+    assert GoKarlaAccount.objects.get(pk=shop_account.pk).api_token == "karla-demo-token"
+
+
+def test_test_connection_updates_status(alice_client, shop_account):
+    GoKarlaAccount.objects.filter(pk=shop_account.pk).update(status="failing", last_error="old")
+    response = alice_client.post(f"{ACCOUNTS}{shop_account.pk}/test/", **HTMX)
+    assert "connection works" in response.content.decode()
+    shop_account.refresh_from_db()
+    assert shop_account.status == "connected" and shop_account.last_error == ""
+
+
+def test_test_connection_failure_marks_account(alice_client, shop_account):
+    GoKarlaAccount.objects.filter(pk=shop_account.pk).update(username="nobody")
+    response = alice_client.post(f"{ACCOUNTS}{shop_account.pk}/test/", **HTMX)
+    body = response.content.decode()
+    assert "rejected the username or API token" in body
+    assert "Needs attention" in body
+    shop_account.refresh_from_db()
+    assert shop_account.status == "failing"
+    assert AccountActivity.objects.filter(action="test_failed").exists()
+
+
+def test_update_token_blank_keeps_wrong_refused_right_saved(alice_client, shop_account):
+    url = f"{ACCOUNTS}{shop_account.pk}/token/"
+    response = alice_client.post(url, {"api_token": ""}, **HTMX)
+    assert "kept the current token" in response.content.decode()
+
+    response = alice_client.post(url, {"api_token": "karla-revoked-token"}, **HTMX)
+    assert "revoked" in field_errors(response, "api_token")
+    assert GoKarlaAccount.objects.get(pk=shop_account.pk).api_token == "karla-demo-token"
+
+    GoKarlaAccount.objects.filter(pk=shop_account.pk).update(status="failing")
+    response = alice_client.post(url, {"api_token": "karla-demo-token"}, **HTMX)
+    assert "token updated and verified" in response.content.decode()
+    assert GoKarlaAccount.objects.get(pk=shop_account.pk).status == "connected"
+
+
+def test_make_default_moves_the_marker(alice_client, shop_account, outlet_account):
+    alice_client.post(f"{ACCOUNTS}{outlet_account.pk}/default/", **HTMX)
+    defaults = GoKarlaAccount.objects.filter(is_default=True)
+    assert list(defaults) == [outlet_account]
+
+
+def test_remove_asks_first_then_keeps_history_label(alice_client, shop_account, outlet_account):
+    LookupRecord.objects.create(
+        workspace=shop_account.workspace,
+        source="sidebar",
+        action="order",
+        reference="1001",
+        account=shop_account,
+        account_label=shop_account.label,
+        outcome="found",
+    )
+    confirm = alice_client.get(f"{ACCOUNTS}{shop_account.pk}/remove/", **HTMX)
+    assert "Remove Demo Shop?" in confirm.content.decode()
+    assert GoKarlaAccount.objects.filter(pk=shop_account.pk).exists()
+
+    alice_client.post(f"{ACCOUNTS}{shop_account.pk}/remove/", **HTMX)
+    assert not GoKarlaAccount.objects.filter(pk=shop_account.pk).exists()
+    record = LookupRecord.objects.get()
+    assert record.account is None and record.account_label == "Demo Shop"
+    assert GoKarlaAccount.objects.get(pk=outlet_account.pk).is_default  # a new default
+
+
+@pytest.mark.parametrize("action", ["test", "token", "default", "remove"])
+def test_other_workspace_admin_gets_404(gwen_client, shop_account, action):
+    url = f"{ACCOUNTS}{shop_account.pk}/{action}/"
+    assert gwen_client.post(url, {"api_token": "x"}).status_code == 404
+    if action in ("token", "remove"):
+        assert gwen_client.get(url).status_code == 404
+    assert GoKarlaAccount.objects.filter(pk=shop_account.pk, is_default=True).exists()
+
+
+def test_other_workspace_does_not_see_accounts(gwen_client, shop_account):
+    assert b"Demo Shop" not in gwen_client.get(ACCOUNTS).content
+
+
+@pytest.mark.parametrize("action", ["test", "token", "default", "remove"])
+def test_lead_cannot_change(leo_client, shop_account, action):
+    url = f"{ACCOUNTS}{shop_account.pk}/{action}/"
+    assert leo_client.post(url, {"api_token": "x"}).status_code == 403
+    assert leo_client.post(ADD, {}).status_code == 403
+    assert GoKarlaAccount.objects.filter(pk=shop_account.pk, is_default=True).exists()
+
+
+def test_lead_sees_read_only_list(leo_client, shop_account):
+    body = leo_client.get(ACCOUNTS).content.decode()
+    assert "Demo Shop" in body
+    assert "+ Add account" not in body and "Test connection" not in body
+
+
+@pytest.mark.parametrize("action", ["test", "token", "default", "remove"])
+def test_csrf_enforced_on_every_form(alice, shop_account, action):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    assert client.post(f"{ACCOUNTS}{shop_account.pk}/{action}/").status_code == 403
+    assert client.post(ADD, {"url": "https://a.gokarla.io"}).status_code == 403
+
+
+def test_workspace_switcher(client, alice, other_workspace, shop_account, globex_account):
+    from accounts.models import Membership
+
+    Membership.objects.create(user=alice, workspace=other_workspace, role="lead")
+    client.force_login(alice)
+    assert b'data-account="Demo Shop"' in client.get(ACCOUNTS).content
+    client.post("/settings/workspace/", {"workspace": other_workspace.pk})
+    page = client.get(ACCOUNTS).content
+    assert b'data-account="Globex Shop"' in page and b'data-account="Demo Shop"' not in page

@@ -56,8 +56,10 @@ def _agent_timezone(session: SidebarSession):
 
 
 def _render(request, name: str, context: dict, *, status: int = 200):
-    # Errors are cards, answered with 200 like an invalid form, so HTMX swaps them in.
-    """Render in the agent's time zone (from the launch), falling back to the server's."""
+    """Render in the agent's time zone (from the launch), falling back to the server's.
+
+    Lookup errors are cards answered with 200, like an invalid form, so HTMX swaps them in.
+    """
     tz = _agent_timezone(request.sidebar) if hasattr(request, "sidebar") else None
     with timezone.override(tz or timezone.get_current_timezone()):
         return render(request, name, context, status=status)
@@ -125,7 +127,7 @@ def _run(request, action: str, lookup):
         )
     except Http404:
         error = InvalidInput("That GoKarla account is not connected to this workspace.")
-        return _render(request, f"{PAGE}#error", {**context, "error": error})
+        return _render(request, f"{PAGE}#error", {**context, "error": error}, status=404)
     hits = [{"hit": hit, "reply": reply_text(hit.record)} for hit in result.hits]
     return _render(request, f"{PAGE}#result", {**context, "result": result, "hits": hits})
 

@@ -1,0 +1,303 @@
+"""The agent sidebar over HTTP: launch, header sessions, Get Order, Get Shipment, errors."""
+
+import base64
+import json
+import re
+import time
+
+import jwt
+import pytest
+
+from karla_sidebar.launch import SIDEBAR_TOKEN_HEADER, launch_token_mint
+from karla_sidebar.models import LookupRecord
+
+REFUSED = "This sidebar link has expired or is invalid. Reopen the conversation."
+
+
+def claims(**overrides):
+    now = int(time.time())
+    base = {
+        "iss": "armincx", "aud": "karla-sidebar", "workspace": "acme", "sub": "a-1",
+        "name": "Ada Agent", "iat": now, "exp": now + 300, "jti": f"j-{time.time_ns()}",
+        "conversation": "c-42",
+    }
+    base.update(overrides)
+    return {key: value for key, value in base.items() if value is not None}
+
+
+def b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def sign(payload, secret="acme-sidebar-secret-0123456789abcdef", algorithm="HS256"):
+    return jwt.encode(payload, secret, algorithm=algorithm)
+
+
+def launch(client, token):
+    return client.get("/sidebar/", {"token": token})
+
+
+def session_token(response) -> str:
+    match = re.search(r'name="karla-sidebar-token" content="([^"]+)"', response.content.decode())
+    assert match, "the sidebar page carries its session token"
+    return match.group(1)
+
+
+@pytest.fixture
+def agent(client, workspace, shop_account):
+    """An agent in Acme's sidebar: a client plus the sidebar token header."""
+    response = launch(client, sign(claims(customer_email="jane@example.com", tz="Europe/Berlin")))
+    assert response.status_code == 200
+    return {f"HTTP_{SIDEBAR_TOKEN_HEADER.upper().replace('-', '_')}": session_token(response)}
+
+
+def post(client, path, headers, **data):
+    return client.post(f"/sidebar/{path}/", data, **headers, HTTP_HX_REQUEST="true")
+
+
+# Launch
+
+
+def test_launch_shows_the_two_actions_with_contract_labels(client, shop_account, outlet_account):
+    body = launch(client, sign(claims())).content.decode()
+    for label in (
+        "Get Order", "Order ID or reference number", "Get Shipment",
+        "Shipment ID or tracking reference", "GoKarla account", "All accounts",
+    ):
+        assert label in body
+    assert re.search(r'<option value="%d" selected>Demo Shop' % shop_account.pk, body)
+
+
+def test_single_account_has_no_account_selector(client, shop_account):
+    body = launch(client, sign(claims())).content.decode()
+    assert "All accounts" not in body
+
+
+@pytest.mark.parametrize(
+    "make_token",
+    [
+        pytest.param(lambda: sign(claims(iat=int(time.time()) - 400, exp=int(time.time()) - 100)),
+                     id="expired"),
+        pytest.param(lambda: sign(claims())[:-3] + "abc", id="tampered"),
+        pytest.param(lambda: sign(claims(aud="someone-else")), id="wrong-aud"),
+        pytest.param(lambda: sign(claims(iss="not-armincx")), id="wrong-iss"),
+        pytest.param(lambda: f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims())}.", id="alg-none"),
+        pytest.param(lambda: sign(claims(), algorithm="HS512"), id="hs512"),
+        pytest.param(lambda: f"{b64({'alg': 'RS256', 'typ': 'JWT'})}.{b64(claims())}.c2ln",
+                     id="rs256"),
+        pytest.param(lambda: sign(claims(), secret="globex-sidebar-secret-0123456789abcdef"), id="other-workspace-secret"),
+        pytest.param(lambda: sign(claims(sub=None)), id="missing-sub"),
+        pytest.param(lambda: sign(claims(jti=None)), id="missing-jti"),
+        pytest.param(lambda: sign(claims(exp=int(time.time()) + 3600)), id="over-long-lifetime"),
+        pytest.param(lambda: sign(claims(workspace="nope")), id="unknown-workspace"),
+        pytest.param(lambda: "", id="no-token"),
+    ],
+)
+def test_bad_launch_is_refused_with_no_data(client, shop_account, other_workspace, make_token):
+    response = launch(client, make_token())
+    assert response.status_code == 401
+    body = response.content.decode()
+    assert REFUSED in body
+    assert "Get Order" not in body and "karla-sidebar-token" not in body
+
+
+def test_launch_token_is_single_use(client, shop_account):
+    token = sign(claims())
+    assert launch(client, token).status_code == 200
+    assert launch(client, token).status_code == 401
+
+
+def test_refusal_logs_reason_but_never_the_token(client, shop_account, caplog):
+    token = sign(claims(aud="nope"))
+    launch(client, token)
+    assert "refused" in caplog.text
+    assert token not in caplog.text and token.split(".")[2] not in caplog.text
+
+
+# Sessions: the header and nothing else
+
+
+def test_sidebar_endpoints_need_the_header(client, alice, agent):
+    client.force_login(alice)  # a Django session cookie does not authenticate the sidebar
+    response = client.post("/sidebar/order/", {"reference": "1001"})
+    assert response.status_code == 401
+    assert "Reopen the conversation" in response.content.decode()
+
+
+def test_header_session_works_without_cookies_and_is_renewed(client, agent):
+    client.cookies.clear()
+    response = post(client, "order", agent, reference="1001")
+    assert response.status_code == 200
+    assert response[SIDEBAR_TOKEN_HEADER]
+    assert "token" not in response.request["QUERY_STRING"]
+
+
+# Get Order
+
+
+def test_order_1001_shows_everything_an_agent_needs(client, agent):
+    response = post(client, "order", agent, reference="1001")
+    body = response.content.decode()
+    for expected in (
+        "#1001", "Fulfilled", "Jane Doe", "jane@example.com", "Berlin", "Payment", "Paid",
+        "Fulfillment", "SKU", "EUR", "00340434161094042557", "DHL", "Copy reply", "Refresh",
+        "Demo Shop", "fetched",
+    ):
+        assert expected in body, expected
+    assert body.count('class="qty"') >= 2
+
+
+@pytest.mark.parametrize(
+    ("reference", "status"),
+    [
+        ("1001", "Fulfilled"),
+        ("1002", "Placed"),
+        ("1003", "Partially fulfilled"),
+        ("1004", "Cancelled"),
+        ("1005", "Delivered"),
+        ("1006", "Fulfilled"),
+        ("1007", "Fulfilled"),
+        ("#1001", "Fulfilled"),
+    ],
+)
+def test_every_anchor_order_renders_its_status(client, agent, reference, status):
+    body = post(client, "order", agent, reference=reference).content.decode()
+    assert f">{status}</span>" in body
+    assert "Jane Doe" in body or "Ship to" in body
+    assert "Placed" in body and "Payment" in body and "Fulfillment" in body
+
+
+def test_partially_fulfilled_order_says_how_much(client, agent):
+    body = post(client, "order", agent, reference="1003").content.decode()
+    assert "Partially fulfilled: 1 of 2 shipments" in body
+
+
+def test_placed_order_says_no_tracking_yet(client, agent):
+    body = post(client, "order", agent, reference="1002").content.decode()
+    assert "No tracking yet" in body
+
+
+def test_order_not_found_offers_all_accounts(client, agent, outlet_account):
+    body = post(client, "order", agent, reference="9999").content.decode()
+    assert "No order with that number or reference in this GoKarla account." in body
+    assert "Search all accounts" in body
+
+
+def test_search_all_accounts_finds_the_outlet_order(client, agent, outlet_account):
+    body = post(client, "order", agent, reference="2001", account="all").content.decode()
+    assert "#2001" in body and "Demo Outlet" in body
+
+
+def test_email_search_lists_the_customers_orders(client, agent):
+    body = post(client, "customer-orders", agent).content.decode()
+    assert "1001" in body and "1005" in body
+    assert "Recent orders" in body
+
+
+@pytest.mark.parametrize("reference", ["", "   ", "x" * 201])
+def test_empty_or_overlong_input_is_refused_with_a_message(client, agent, reference):
+    response = post(client, "order", agent, reference=reference)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Enter a reference" in body or "too long" in body
+
+
+# Get Shipment
+
+
+def test_shipment_shows_carrier_status_last_event_and_eta(client, agent):
+    body = post(client, "shipment", agent, reference="00340434161094042557").content.decode()
+    for expected in ("DHL", "00340434161094042557", "In transit", "Last event",
+                     "Estimated delivery", "Track on DHL", "All events", "ago"):
+        assert expected in body, expected
+    assert "Not available yet" not in body
+
+
+def test_delayed_shipment_is_flagged(client, agent):
+    body = post(client, "shipment", agent, reference="1Z999AA10123456784").content.decode()
+    assert "Delayed" in body and "reports a delay" in body
+
+
+def test_times_are_in_the_agents_time_zone(client, agent):
+    body = post(client, "shipment", agent, reference="00340434161094042557").content.decode()
+    assert re.search(r'datetime="[^"]+\+0[12]:00"', body)  # Europe/Berlin from the launch
+
+
+# Failures: a card with the message, never a 5xx
+
+
+@pytest.mark.parametrize(
+    ("trigger", "message"),
+    [
+        ("err-500", "GoKarla is not available right now"),
+        ("err-503", "GoKarla is not available right now"),
+        ("err-flaky", "No order with that number"),
+        ("err-timeout", "GoKarla did not answer in time"),
+        ("err-429", "GoKarla is limiting requests"),
+        ("err-malformed", "not valid JSON"),
+        ("err-html", "other than JSON"),
+        ("err-redirect", "redirect"),
+        ("err-huge", "larger than Karla Sidebar accepts"),
+    ],
+)
+def test_fault_triggers_render_their_message(client, agent, settings, sandbox, trigger, message):
+    settings.GOKARLA_DEADLINE_SECONDS = 1
+    sandbox.reset_faults()
+    response = post(client, "order", agent, reference=trigger)
+    assert response.status_code < 500
+    body = response.content.decode()
+    assert message in body
+    assert "169.254" not in body and "Traceback" not in body
+    record = LookupRecord.objects.get(reference=trigger)
+    assert record.outcome != "found"
+
+
+def test_revoked_token_tells_agent_to_ask_an_admin(client, agent, shop_account):
+    type(shop_account).objects.filter(pk=shop_account.pk).update(api_token="karla-revoked-token")
+    body = post(client, "order", agent, reference="1001").content.decode()
+    assert "revoked" in body and "Settings → Integrations → GoKarla" in body
+
+
+# Isolation
+
+
+def test_account_of_another_workspace_answers_404(client, agent, globex_account):
+    response = post(client, "order", agent, reference="1001", account=str(globex_account.pk))
+    assert response.status_code == 404
+    assert "#1001" not in response.content.decode()
+
+
+# Framing and headers
+
+
+def test_sidebar_may_be_framed_only_by_armincx(client, settings, shop_account):
+    settings.SIDEBAR_FRAME_ANCESTORS = ["https://app.armincx.example"]
+    for response in (launch(client, sign(claims())), launch(client, "bad")):
+        assert "X-Frame-Options" not in response
+        assert "frame-ancestors https://app.armincx.example" in response["Content-Security-Policy"]
+        assert "'unsafe-inline'" not in response["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("path", ["/login/", "/settings/integrations/gokarla/accounts/",
+                                  "/no-such-page/", "/django-admin/login/"])
+def test_everything_else_refuses_framing(client, db, path):
+    response = client.get(path)
+    assert response["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_sidebar_url_command_prints_a_working_launch(client, shop_account, capsys):
+    from django.core.management import call_command
+
+    call_command("sidebar_url", "--workspace", "acme", "--agent", "a-9", "--name", "Ben",
+                 "--conversation", "c-7", "--customer-email", "jane@example.com")
+    url = capsys.readouterr().out.strip()
+    assert url.startswith("http://127.0.0.1:8000/sidebar/?token=")
+    response = client.get(url.replace("http://127.0.0.1:8000", ""))
+    assert response.status_code == 200 and "Ben" in response.content.decode()
+
+
+def test_minted_token_round_trip(client, workspace, shop_account):
+    token = launch_token_mint(workspace=workspace, agent_id="a-1", agent_name="Ada")
+    assert launch(client, token).status_code == 200

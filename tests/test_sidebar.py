@@ -17,8 +17,14 @@ REFUSED = "This sidebar link has expired or is invalid. Reopen the conversation.
 def claims(**overrides):
     now = int(time.time())
     base = {
-        "iss": "armincx", "aud": "karla-sidebar", "workspace": "acme", "sub": "a-1",
-        "name": "Ada Agent", "iat": now, "exp": now + 300, "jti": f"j-{time.time_ns()}",
+        "iss": "armincx",
+        "aud": "karla-sidebar",
+        "workspace": "acme",
+        "sub": "a-1",
+        "name": "Ada Agent",
+        "iat": now,
+        "exp": now + 300,
+        "jti": f"j-{time.time_ns()}",
         "conversation": "c-42",
     }
     base.update(overrides)
@@ -61,8 +67,12 @@ def post(client, path, headers, **data):
 def test_launch_shows_the_two_actions_with_contract_labels(client, shop_account, outlet_account):
     body = launch(client, sign(claims())).content.decode()
     for label in (
-        "Get Order", "Order ID or reference number", "Get Shipment",
-        "Shipment ID or tracking reference", "GoKarla account", "All accounts",
+        "Get Order",
+        "Order ID or reference number",
+        "Get Shipment",
+        "Shipment ID or tracking reference",
+        "GoKarla account",
+        "All accounts",
     ):
         assert label in body
     assert re.search(r'<option value="%d" selected>Demo Shop' % shop_account.pk, body)
@@ -76,16 +86,24 @@ def test_single_account_has_no_account_selector(client, shop_account):
 @pytest.mark.parametrize(
     "make_token",
     [
-        pytest.param(lambda: sign(claims(iat=int(time.time()) - 400, exp=int(time.time()) - 100)),
-                     id="expired"),
+        pytest.param(
+            lambda: sign(claims(iat=int(time.time()) - 400, exp=int(time.time()) - 100)),
+            id="expired",
+        ),
         pytest.param(lambda: sign(claims())[:-3] + "abc", id="tampered"),
         pytest.param(lambda: sign(claims(aud="someone-else")), id="wrong-aud"),
         pytest.param(lambda: sign(claims(iss="not-armincx")), id="wrong-iss"),
-        pytest.param(lambda: f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims())}.", id="alg-none"),
+        pytest.param(
+            lambda: f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims())}.", id="alg-none"
+        ),
         pytest.param(lambda: sign(claims(), algorithm="HS512"), id="hs512"),
-        pytest.param(lambda: f"{b64({'alg': 'RS256', 'typ': 'JWT'})}.{b64(claims())}.c2ln",
-                     id="rs256"),
-        pytest.param(lambda: sign(claims(), secret="globex-sidebar-secret-0123456789abcdef"), id="other-workspace-secret"),
+        pytest.param(
+            lambda: f"{b64({'alg': 'RS256', 'typ': 'JWT'})}.{b64(claims())}.c2ln", id="rs256"
+        ),
+        pytest.param(
+            lambda: sign(claims(), secret="globex-sidebar-secret-0123456789abcdef"),
+            id="other-workspace-secret",
+        ),
         pytest.param(lambda: sign(claims(sub=None)), id="missing-sub"),
         pytest.param(lambda: sign(claims(jti=None)), id="missing-jti"),
         pytest.param(lambda: sign(claims(exp=int(time.time()) + 3600)), id="over-long-lifetime"),
@@ -139,9 +157,22 @@ def test_order_1001_shows_everything_an_agent_needs(client, agent):
     response = post(client, "order", agent, reference="1001")
     body = response.content.decode()
     for expected in (
-        "#1001", "Fulfilled", "Jane Doe", "jane@example.com", "Berlin", "Payment", "Paid",
-        "Fulfillment", "SKU", "EUR", "00340434161094042557", "DHL", "Copy reply", "Refresh",
-        "Demo Shop", "fetched",
+        "#1001",
+        "Fulfilled",
+        "Jane Doe",
+        "jane@example.com",
+        "Berlin",
+        "Payment",
+        "Paid",
+        "Fulfillment",
+        "SKU",
+        "EUR",
+        "00340434161094042557",
+        "DHL",
+        "Copy reply",
+        "Refresh",
+        "Demo Shop",
+        "fetched",
     ):
         assert expected in body, expected
     assert body.count('class="qty"') >= 2
@@ -207,8 +238,16 @@ def test_empty_or_overlong_input_is_refused_with_a_message(client, agent, refere
 
 def test_shipment_shows_carrier_status_last_event_and_eta(client, agent):
     body = post(client, "shipment", agent, reference="00340434161094042557").content.decode()
-    for expected in ("DHL", "00340434161094042557", "In transit", "Last event",
-                     "Estimated delivery", "Track on DHL", "All events", "ago"):
+    for expected in (
+        "DHL",
+        "00340434161094042557",
+        "In transit",
+        "Last event",
+        "Estimated delivery",
+        "Track on DHL",
+        "All events",
+        "ago",
+    ):
         assert expected in body, expected
     assert "Not available yet" not in body
 
@@ -278,8 +317,15 @@ def test_sidebar_may_be_framed_only_by_armincx(client, settings, shop_account):
         assert "'unsafe-inline'" not in response["Content-Security-Policy"]
 
 
-@pytest.mark.parametrize("path", ["/login/", "/settings/integrations/gokarla/accounts/",
-                                  "/no-such-page/", "/django-admin/login/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/login/",
+        "/settings/integrations/gokarla/accounts/",
+        "/no-such-page/",
+        "/django-admin/login/",
+    ],
+)
 def test_everything_else_refuses_framing(client, db, path):
     response = client.get(path)
     assert response["X-Frame-Options"] == "DENY"
@@ -290,8 +336,19 @@ def test_everything_else_refuses_framing(client, db, path):
 def test_sidebar_url_command_prints_a_working_launch(client, shop_account, capsys):
     from django.core.management import call_command
 
-    call_command("sidebar_url", "--workspace", "acme", "--agent", "a-9", "--name", "Ben",
-                 "--conversation", "c-7", "--customer-email", "jane@example.com")
+    call_command(
+        "sidebar_url",
+        "--workspace",
+        "acme",
+        "--agent",
+        "a-9",
+        "--name",
+        "Ben",
+        "--conversation",
+        "c-7",
+        "--customer-email",
+        "jane@example.com",
+    )
     url = capsys.readouterr().out.strip()
     assert url.startswith("http://127.0.0.1:8000/sidebar/?token=")
     response = client.get(url.replace("http://127.0.0.1:8000", ""))

@@ -1,0 +1,100 @@
+"""The lookups service: account choice, cache, and exactly one history record per lookup."""
+
+import pytest
+
+from karla_sidebar import lookups
+from karla_sidebar.gokarla import (
+    InvalidInput,
+    NoAccountConnected,
+    OrderNotFound,
+    ShipmentNotFound,
+    TokenRevoked,
+)
+from karla_sidebar.models import LookupRecord
+
+ADA = lookups.Actor(source="sidebar", actor_id="a-1", actor_name="Ada Agent", conversation="c-9")
+
+
+def test_found_order_leaves_one_record_without_customer_data(workspace, shop_account):
+    result = lookups.order_lookup(workspace=workspace, reference=" 1001 ", actor=ADA)
+    assert result.first.record.order_number == "1001"
+    record = LookupRecord.objects.get()
+    assert (record.outcome, record.reference, record.account_label) == (
+        "found",
+        "1001",
+        "Demo Shop",
+    )
+    assert (record.actor_id, record.actor_name, record.conversation) == ("a-1", "Ada Agent", "c-9")
+    assert record.summary == "#1001 · Fulfilled"
+    assert "Jane" not in record.summary and "@" not in record.summary
+    assert record.cached is False
+
+
+def test_repeat_is_served_from_cache_and_refresh_bypasses_it(workspace, shop_account):
+    lookups.order_lookup(workspace=workspace, reference="1001", actor=ADA)
+    again = lookups.order_lookup(workspace=workspace, reference="1001", actor=ADA)
+    assert again.first.cached
+    fresh = lookups.order_lookup(workspace=workspace, reference="1001", actor=ADA, use_cache=False)
+    assert not fresh.first.cached
+    assert [r.cached for r in LookupRecord.objects.order_by("id")] == [False, True, False]
+
+
+def test_cache_is_scoped_to_the_workspace(workspace, other_workspace, shop_account, globex_account):
+    lookups.order_lookup(workspace=workspace, reference="1001", actor=ADA)
+    other = lookups.order_lookup(workspace=other_workspace, reference="1001", actor=ADA)
+    assert not other.first.cached
+    assert other.first.account_label == "Globex Shop"
+
+
+def test_not_found_is_recorded(workspace, shop_account):
+    with pytest.raises(OrderNotFound):
+        lookups.order_lookup(workspace=workspace, reference="9999", actor=ADA)
+    record = LookupRecord.objects.get()
+    assert record.outcome == "not_found" and record.account_label == "Demo Shop"
+
+
+def test_all_accounts_searches_each_and_says_so(workspace, outlet_account):
+    result = lookups.order_lookup(workspace=workspace, reference="2001", account="all", actor=ADA)
+    assert result.first.account_label == "Demo Outlet"
+    with pytest.raises(OrderNotFound, match="any connected GoKarla account"):
+        lookups.order_lookup(workspace=workspace, reference="9999", account="all", actor=ADA)
+    assert LookupRecord.objects.count() == 2
+
+
+def test_shipment_by_tracking_number_and_not_found(workspace, shop_account):
+    result = lookups.shipment_lookup(workspace=workspace, reference="1Z999AA10123456784", actor=ADA)
+    assert result.first.record.carrier_name == "UPS"
+    with pytest.raises(ShipmentNotFound):
+        lookups.shipment_lookup(workspace=workspace, reference="NOPE123", actor=ADA)
+    outcomes = list(LookupRecord.objects.order_by("id").values_list("action", "outcome"))
+    assert outcomes == [("shipment", "found"), ("shipment", "not_found")]
+
+
+def test_customer_orders_newest_first(workspace, shop_account):
+    result = lookups.customer_orders_lookup(
+        workspace=workspace, email="jane@example.com", actor=ADA
+    )
+    numbers = [hit.record.order_number for hit in result.hits]
+    assert sorted(numbers) == ["1001", "1005"]
+    dates = [hit.record.placed_at for hit in result.hits]
+    assert dates == sorted(dates, reverse=True)
+
+
+def test_no_account_is_a_clear_error_and_recorded(workspace):
+    with pytest.raises(NoAccountConnected, match="No GoKarla account is connected"):
+        lookups.order_lookup(workspace=workspace, reference="1001", actor=ADA)
+    assert LookupRecord.objects.get().outcome == "no_account"
+
+
+def test_invalid_input_is_recorded_too(workspace, shop_account):
+    with pytest.raises(InvalidInput, match="Enter an order number"):
+        lookups.order_lookup(workspace=workspace, reference="   ", actor=ADA)
+    assert LookupRecord.objects.get().outcome == "invalid_input"
+
+
+def test_rejected_credentials_mark_the_account(workspace, shop_account):
+    type(shop_account).objects.filter(pk=shop_account.pk).update(api_token="karla-revoked-token")
+    with pytest.raises(TokenRevoked, match="revoked"):
+        lookups.order_lookup(workspace=workspace, reference="1001", actor=ADA)
+    shop_account.refresh_from_db()
+    assert shop_account.status == "failing" and "revoked" in shop_account.last_error

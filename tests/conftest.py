@@ -58,14 +58,18 @@ def _member(workspace, username: str, role: str):
 def workspace(db):
     from accounts.models import Workspace
 
-    return Workspace.objects.create(slug="acme", name="Acme", sidebar_secret="acme-sidebar-secret-0123456789abcdef")
+    return Workspace.objects.create(
+        slug="acme", name="Acme", sidebar_secret="acme-sidebar-secret-0123456789abcdef"
+    )
 
 
 @pytest.fixture
 def other_workspace(db):
     from accounts.models import Workspace
 
-    return Workspace.objects.create(slug="globex", name="Globex", sidebar_secret="globex-sidebar-secret-0123456789abcdef")
+    return Workspace.objects.create(
+        slug="globex", name="Globex", sidebar_secret="globex-sidebar-secret-0123456789abcdef"
+    )
 
 
 @pytest.fixture

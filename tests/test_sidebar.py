@@ -75,7 +75,7 @@ def test_launch_shows_the_two_actions_with_contract_labels(client, shop_account,
         "All accounts",
     ):
         assert label in body
-    assert re.search(r'<option value="%d" selected>Demo Shop' % shop_account.pk, body)
+    assert re.search(rf'<option value="{shop_account.pk}" selected>Demo Shop', body)
 
 
 def test_single_account_has_no_account_selector(client, shop_account):

@@ -294,3 +294,36 @@ def test_workspace_switcher(client, alice, other_workspace, shop_account, globex
     client.post("/settings/workspace/", {"workspace": other_workspace.pk})
     page = client.get(ACCOUNTS).content
     assert b'data-account="Globex Shop"' in page and b'data-account="Demo Shop"' not in page
+
+
+# The Sidebar tab: what an ArminCX admin needs to embed the sidebar
+
+SIDEBAR_TAB = "/settings/integrations/gokarla/sidebar/"
+
+
+def test_sidebar_tab_shows_url_and_origins_but_hides_the_secret(alice_client, workspace, settings):
+    settings.SIDEBAR_FRAME_ANCESTORS = ["https://app.armincx.example"]
+    body = alice_client.get(SIDEBAR_TAB).content.decode()
+    assert "http://testserver/sidebar/" in body
+    assert "https://app.armincx.example" in body
+    assert workspace.sidebar_secret not in body
+    revealed = alice_client.post(SIDEBAR_TAB + "secret/", HTTP_HX_REQUEST="true")
+    assert workspace.sidebar_secret in revealed.content.decode()
+
+
+def test_lead_cannot_reveal_or_rotate_the_secret(leo_client, workspace):
+    assert workspace.sidebar_secret not in leo_client.get(SIDEBAR_TAB).content.decode()
+    assert leo_client.post(SIDEBAR_TAB + "secret/").status_code == 403
+    assert leo_client.post(SIDEBAR_TAB + "rotate/").status_code == 403
+
+
+def test_rotation_keeps_the_previous_secret_valid_for_the_grace_period(alice_client, workspace):
+    from karla_sidebar.launch import launch_token_mint, launch_token_verify
+
+    old_token = launch_token_mint(workspace=workspace, agent_id="a-1", agent_name="Ada")
+    response = alice_client.post(SIDEBAR_TAB + "rotate/", follow=True)
+    assert "New sidebar secret created" in response.content.decode()
+    workspace.refresh_from_db()
+    assert workspace.sidebar_secret != "acme-sidebar-secret-0123456789abcdef"
+    assert workspace.previous_sidebar_secret == "acme-sidebar-secret-0123456789abcdef"
+    assert launch_token_verify(old_token).agent_id == "a-1"  # signed with the old secret

@@ -16,6 +16,7 @@ from accounts import selectors, services
 from accounts.access import SESSION_KEY, workspace_required
 from accounts.forms import AccountConnectForm, TokenUpdateForm
 from karla_sidebar.gokarla import GoKarlaError
+from karla_sidebar.security import sidebar_frame_ancestors
 
 ACCOUNTS_PAGE = "accounts/gokarla-accounts.html"
 
@@ -143,7 +144,7 @@ def _sidebar_tab(request, *, revealed=False):
         "can_change": request.membership.is_admin,
         "revealed": revealed,
         "sidebar_url": request.build_absolute_uri(reverse("sidebar:launch")),
-        "frame_ancestors": settings.SIDEBAR_FRAME_ANCESTORS,
+        "frame_ancestors": [o for o in sidebar_frame_ancestors() if o != "'none'"],
         "grace_hours": settings.SIDEBAR_SECRET_GRACE_HOURS,
     }
     template = "accounts/gokarla-sidebar.html"

@@ -1,4 +1,4 @@
-"""The sandbox's demo data: two shops and their orders in GoKarla's real shapes.
+"""The sandbox's demo data: three shops and their orders in GoKarla's real shapes.
 
 Everything is built once, when a server starts (``build_catalog``), relative to that moment so
 the demo looks live (order 1001's last scan two hours ago, its ETA two days ahead). Identifiers
@@ -15,6 +15,8 @@ Anchor orders (binding, see DESIGN.md "Sandbox"):
 - demo-outlet ``2001`` fulfilled, in transit with DPD (ETA window).
 
 Non-anchor orders 1008-1012 and 2002 make paging and the e-mail search mean something.
+``demo-popup`` (token ``karla-popup-token``, order ``3001`` placed) is left for an admin to
+connect by hand, so "+ Add account" can be tried on the demo.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ class ShopSpec:
 SHOPS: tuple[ShopSpec, ...] = (
     ShopSpec("demo-shop", "Demo Shop", "demo-shop", "karla-demo-token", "shopify"),
     ShopSpec("demo-outlet", "Demo Outlet", "demo-outlet", "karla-outlet-token", "shopware"),
+    # Not connected by the demo seed: a shop an admin can connect to try "+ Add account".
+    ShopSpec("demo-popup", "Demo Pop-up Store", "demo-popup", "karla-popup-token", "shopify"),
 )
 
 JANE = address(
@@ -359,4 +363,23 @@ def shop_object(spec: ShopSpec) -> JsonDict:
 
 def demo_orders(now: datetime) -> dict[str, list[JsonDict]]:
     """Every shop's orders, sorted by order number (the order searches answer in)."""
-    return {"demo-shop": demo_shop_orders(now), "demo-outlet": demo_outlet_orders(now)}
+    return {
+        "demo-shop": demo_shop_orders(now),
+        "demo-outlet": demo_outlet_orders(now),
+        "demo-popup": demo_popup_orders(now),
+    }
+
+
+def demo_popup_orders(now: datetime) -> list[JsonDict]:
+    shop = "demo-popup"
+    milan = address("Milan Novak", "Lindengasse 5", "Wien", "1070", "Austria", "AT")
+    return [
+        order(
+            shop,
+            3001,
+            now - hours(5),
+            milan,
+            "milan.novak@example.com",
+            [("KS-OUT-HDY-L", 1, "3001-a")],
+        )
+    ]

@@ -201,3 +201,16 @@ def test_demo_page_only_in_development(db, client, settings, sandbox_settings):
     assert redirect["Location"] == "http://localhost:8000/demo/conversation/"
     settings.DEBUG = False
     assert client.get("/demo/conversation/", HTTP_HOST="localhost:8000").status_code == 404
+
+
+def test_request_logs_never_show_a_launch_token():
+    import logging
+
+    from karla_sidebar.logging import RedactLaunchTokens
+
+    record = logging.LogRecord(
+        "django.server", logging.INFO, __file__, 1, '"%s" %s %s',
+        ("GET /sidebar/?token=eyJhbGciOi.payload.sig&x=1 HTTP/1.1", "200", "3673"), None,
+    )
+    assert RedactLaunchTokens().filter(record)
+    assert record.getMessage() == '"GET /sidebar/?token=[redacted]&x=1 HTTP/1.1" 200 3673'

@@ -106,3 +106,11 @@ class TokenUpdateForm(forms.Form):
 
     def add_gokarla_error(self, error: GoKarlaError) -> None:
         self.add_error("api_token", error.message)
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(
+        label="Name",
+        max_length=100,
+        help_text="Say what uses it, e.g. “ArminCX order-status workflow”. Shown in the history.",
+    )

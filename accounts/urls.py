@@ -26,5 +26,10 @@ urlpatterns = [
     path(f"{BASE}sidebar/", views.sidebar_tab, name="gokarla-sidebar"),
     path(f"{BASE}sidebar/secret/", views.sidebar_secret_reveal, name="gokarla-sidebar-secret"),
     path(f"{BASE}sidebar/rotate/", views.sidebar_secret_rotate, name="gokarla-sidebar-rotate"),
+    path(f"{BASE}api-keys/", views.api_keys_tab, name="gokarla-api-keys"),
+    path(f"{BASE}api-keys/create/", views.api_key_create, name="gokarla-api-key-create"),
+    path(
+        f"{BASE}api-keys/<int:key_id>/revoke/", views.api_key_revoke, name="gokarla-api-key-revoke"
+    ),
     path("settings/workspace/", views.switch_workspace, name="switch-workspace"),
 ]

@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
-from accounts import selectors, services
+from accounts import api_keys, selectors, services
 from accounts.access import SESSION_KEY, workspace_required
-from accounts.forms import AccountConnectForm, TokenUpdateForm
+from accounts.forms import AccountConnectForm, ApiKeyForm, TokenUpdateForm
 from karla_sidebar.gokarla import GoKarlaError
 from karla_sidebar.security import sidebar_frame_ancestors
 
@@ -184,3 +184,44 @@ def switch_workspace(request):
             request.session[SESSION_KEY] = membership.workspace_id
             return redirect(_accounts_url())
     raise Http404("You are not a member of that workspace.")
+
+
+def _api_keys_tab(request, *, form=None, new_key="", status=200):
+    context = {
+        "tab": "api-keys",
+        "can_change": request.membership.is_admin,
+        "api_keys": api_keys.api_key_list(workspace=request.workspace),
+        "form": form or ApiKeyForm(),
+        "new_key": new_key,
+        "api_base": request.build_absolute_uri("/api/v1/actions/"),
+        "rate_limit": f"{settings.API_RATE_LIMIT:g}",
+    }
+    return render(request, "accounts/gokarla-api-keys.html", context, status=status)
+
+
+@require_GET
+@workspace_required(admin=True)
+def api_keys_tab(request):
+    return _api_keys_tab(request)
+
+
+@require_POST
+@workspace_required(admin=True)
+def api_key_create(request):
+    form = ApiKeyForm(request.POST)
+    if not form.is_valid():
+        return _api_keys_tab(request, form=form)
+    _, key = api_keys.api_key_create(
+        workspace=request.workspace, name=form.cleaned_data["name"], actor=request.user
+    )
+    # Shown once, in this response only; never stored in plain text.
+    return _api_keys_tab(request, new_key=key)
+
+
+@require_POST
+@workspace_required(admin=True)
+def api_key_revoke(request, key_id):
+    api_key = api_keys.api_key_get(workspace=request.workspace, key_id=key_id)
+    api_keys.api_key_revoke(api_key=api_key)
+    messages.success(request, f"Revoked {api_key.name}. Calls with it are refused from now on.")
+    return redirect("accounts:gokarla-api-keys")

@@ -264,3 +264,17 @@ def customer_orders_lookup(*, workspace, email, actor: Actor, use_cache=True):
         searched_all=True,
         accounts_searched=result.accounts_searched,
     )
+
+
+def lookup_refused(*, workspace, action, reference, actor: Actor, error: GoKarlaError) -> None:
+    """Record a lookup refused before it reached GoKarla (bad input, our own rate limit)."""
+    LookupRecord.objects.create(
+        workspace=workspace,
+        source=actor.source,
+        actor_id=actor.actor_id[:200],
+        actor_name=actor.actor_name[:200],
+        conversation=actor.conversation[:200],
+        action=action,
+        reference=(reference or "").strip()[:200],
+        outcome=error.code,
+    )

@@ -192,6 +192,9 @@ GOKARLA_CONNECT_TIMEOUT_SECONDS = env_number("GOKARLA_CONNECT_TIMEOUT_SECONDS", 
 # Lookups: how long a result is reused before GoKarla is asked again.
 LOOKUP_CACHE_SECONDS = env_number("LOOKUP_CACHE_SECONDS", 60)
 
+# The workflow API: calls per minute per API key.
+API_RATE_LIMIT = env_number("API_RATE_LIMIT", 60, minimum=1)
+
 # The sidebar: which ArminCX origins may frame it, and how long a rotated secret stays valid.
 SIDEBAR_FRAME_ANCESTORS = env_list("SIDEBAR_FRAME_ANCESTORS")
 SIDEBAR_SECRET_GRACE_HOURS = env_number("SIDEBAR_SECRET_GRACE_HOURS", 24)

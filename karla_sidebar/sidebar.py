@@ -103,6 +103,13 @@ def _run(request, action: str, lookup):
     context = {"action": action, "session": request.sidebar}
     if not form.is_valid():
         error = InvalidInput(next(iter(form.errors.values()))[0])
+        lookups.lookup_refused(
+            workspace=request.workspace,
+            action=action,
+            reference=request.POST.get("reference", ""),
+            actor=_actor(request.sidebar),
+            error=error,
+        )
         return _render(request, f"{PAGE}#error", {**context, "error": error})
     data = form.cleaned_data
     context.update(reference=data["reference"], account=data["account"])

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from karla_sidebar import demo, history, sidebar
+from karla_sidebar import api, demo, history, sidebar
 
 sidebar_urls = (
     [
@@ -27,6 +27,9 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("sidebar/", include(sidebar_urls)),
     path("demo/conversation/", demo.conversation, name="demo-conversation"),
+    path("api/v1/actions/get-order", api.get_order, name="api-get-order"),
+    path("api/v1/actions/get-shipment", api.get_shipment, name="api-get-shipment"),
+    path("api/v1/openapi.json", api.openapi, name="api-openapi"),
     path("", include("accounts.urls")),
     path("", include(history_urls)),
     path("django-admin/", admin.site.urls),

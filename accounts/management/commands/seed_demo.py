@@ -9,11 +9,13 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts import services
-from accounts.models import GoKarlaAccount, Membership, Workspace
+from accounts.api_keys import PREFIX_LENGTH, api_key_authenticate, api_key_create
+from accounts.models import ApiKey, GoKarlaAccount, Membership, Workspace
 from karla_sidebar.demo import DEMO_PASSWORD, DEMO_WORKSPACE
 from karla_sidebar.gokarla import GoKarlaError
 
 DEMO_SIDEBAR_SECRET = "demo-sidebar-secret"  # noqa: S105 (documented demo value)
+DEMO_API_KEY = "karla_demo_api_key"  # documented demo value
 DEMO_USERS = {"admin": Membership.Role.ADMIN, "lead": Membership.Role.LEAD}
 DEMO_ACCOUNTS = [
     ("Demo Shop", "demo-shop", "karla-demo-token"),
@@ -62,4 +64,7 @@ class Command(BaseCommand):
                 raise CommandError(f"Could not connect {label}: {error.message}") from None
         default = GoKarlaAccount.objects.get(workspace=workspace, username="demo-shop")
         services.account_make_default(account=default)
+        if api_key_authenticate(key=DEMO_API_KEY) is None:  # first run, or revoked in the demo
+            ApiKey.objects.filter(workspace=workspace, prefix=DEMO_API_KEY[:PREFIX_LENGTH]).delete()
+            api_key_create(workspace=workspace, name="Demo workflow", actor=admin, key=DEMO_API_KEY)
         self.stdout.write(self.style.SUCCESS("Demo workspace ready."))

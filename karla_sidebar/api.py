@@ -1,0 +1,167 @@
+"""The workflow API: Get Order and Get Shipment for ArminCX automations (server to server).
+
+``POST /api/v1/actions/get-order`` and ``…/get-shipment`` with ``{"reference": "…",
+"account": "<id>" | "all"}`` and ``Authorization: Bearer <workflow API key>``. The same
+lookups service as the sidebar (cache and history shared). Errors are
+``{"error": {"code": "…", "message": "…"}}``; the OpenAPI document (openapi.py) lists them.
+"""
+
+import json
+import math
+
+from django.conf import settings
+from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from accounts.api_keys import api_key_authenticate
+from accounts.models import ApiKey
+from karla_sidebar import lookups
+from karla_sidebar.gokarla import GoKarlaError, InvalidInput, RateLimited
+from karla_sidebar.models import LookupRecord
+from karla_sidebar.openapi import openapi_document
+from karla_sidebar.ratelimit import rate_limit_hit
+from karla_sidebar.serializers import order_json, shipment_json, source_json
+
+MAX_BODY_BYTES = 8 * 1024
+FIELDS = {"reference", "account"}
+
+# GoKarla's answer, as the HTTP status this API gives it.
+STATUS_FOR_CODE = {
+    "invalid_input": 400,
+    "not_found": 404,
+    "no_tracking_yet": 404,
+    "no_account": 409,
+    "rate_limited": 429,
+    "credentials_rejected": 502,
+    "access_denied": 502,
+    "unavailable": 502,
+    "unexpected_response": 502,
+    "timeout": 504,
+}
+
+
+def error_response(status: int, code: str, message: str, **headers) -> JsonResponse:
+    response = JsonResponse({"error": {"code": code, "message": message}}, status=status)
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+def _bearer_key(request) -> ApiKey | None:
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return api_key_authenticate(key=key.strip())
+
+
+def _parse_body(request) -> dict:
+    """The request's JSON object, or InvalidInput saying what is wrong with it."""
+    if request.content_type != "application/json":
+        raise InvalidInput("Send the body as JSON with the header Content-Type: application/json.")
+    if len(request.body) > MAX_BODY_BYTES:
+        raise InvalidInput(f"The body is too large (at most {MAX_BODY_BYTES} bytes).")
+    try:
+        body = json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("The body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise InvalidInput('The body must be a JSON object such as {"reference": "1001"}.')
+    unknown = sorted(set(body) - FIELDS)
+    if unknown:
+        raise InvalidInput(f"Unknown field(s): {', '.join(unknown)}. Allowed: account, reference.")
+    reference = body.get("reference")
+    if not isinstance(reference, str) or not reference.strip():
+        raise InvalidInput('"reference" is required and must be a non-empty string.')
+    account = body.get("account")
+    if isinstance(account, int) and not isinstance(account, bool):
+        account = str(account)
+    if account is not None and not isinstance(account, str):
+        raise InvalidInput('"account" must be an account id (a string) or "all".')
+    return {"reference": reference, "account": account or None}
+
+
+def _actor(api_key: ApiKey) -> lookups.Actor:
+    return lookups.Actor(
+        source=LookupRecord.Source.WORKFLOW, actor_id=api_key.prefix, actor_name=api_key.name
+    )
+
+
+def _action(request, action: str):
+    if request.method != "POST":
+        return error_response(405, "method_not_allowed", "Use POST.", Allow="POST")
+    api_key = _bearer_key(request)
+    if api_key is None:
+        return error_response(
+            401,
+            "unauthorized",
+            "Send a valid workflow API key as 'Authorization: Bearer <key>'.",
+            WWW_Authenticate='Bearer realm="karla-sidebar"',
+        )
+    workspace, actor = api_key.workspace, _actor(api_key)
+    wait = rate_limit_hit(key=f"api:{api_key.pk}", limit=int(settings.API_RATE_LIMIT))
+    try:
+        if wait is not None:
+            raise RateLimited(
+                f"Too many requests for this API key (at most {settings.API_RATE_LIMIT:g} a "
+                "minute). Try again after the Retry-After seconds.",
+                retry_after=wait,
+            )
+        body = _parse_body(request)
+    except GoKarlaError as error:
+        lookups.lookup_refused(
+            workspace=workspace,
+            action=action,
+            reference=_raw_reference(request),
+            actor=actor,
+            error=error,
+        )
+        return _error(error)
+    lookup = lookups.shipment_lookup if action == "shipment" else lookups.order_lookup
+    try:
+        result = lookup(
+            workspace=workspace, reference=body["reference"], account=body["account"], actor=actor
+        )
+    except GoKarlaError as error:
+        return _error(error)
+    except Http404:
+        return error_response(404, "not_found", "No such GoKarla account in this workspace.")
+    hit = result.first
+    if action == "shipment":
+        return JsonResponse({"shipment": shipment_json(hit.record), **source_json(hit)})
+    newest = max(
+        result.hits, key=lambda h: h.record.placed_at.timestamp() if h.record.placed_at else 0
+    )
+    return JsonResponse(
+        {"order": order_json(newest.record), "matches": len(result.hits), **source_json(newest)}
+    )
+
+
+def _raw_reference(request) -> str:
+    """Best effort, for the history row of a refused call: the reference if one can be read."""
+    try:
+        reference = json.loads(request.body[:MAX_BODY_BYTES]).get("reference", "")
+    except (ValueError, AttributeError, UnicodeDecodeError):
+        return ""
+    return reference if isinstance(reference, str) else ""
+
+
+def _error(error: GoKarlaError) -> JsonResponse:
+    status = STATUS_FOR_CODE.get(error.code, 502)
+    headers = {}
+    if isinstance(error, RateLimited):
+        headers["Retry_After"] = str(max(1, math.ceil(error.retry_after or 60)))
+    return error_response(status, error.code, error.message, **headers)
+
+
+@csrf_exempt
+def get_order(request):
+    return _action(request, LookupRecord.Action.ORDER)
+
+
+@csrf_exempt
+def get_shipment(request):
+    return _action(request, LookupRecord.Action.SHIPMENT)
+
+
+def openapi(request):
+    return JsonResponse(openapi_document(request.build_absolute_uri("/").rstrip("/")))

@@ -1,0 +1,262 @@
+"""The workflow API: every status of the contract, bodies valid against the OpenAPI document."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema_rs
+import pytest
+
+from accounts.api_keys import api_key_create, api_key_revoke
+from karla_sidebar import ratelimit
+from karla_sidebar.models import LookupRecord
+from karla_sidebar.openapi import openapi_document
+
+ORDER = "/api/v1/actions/get-order"
+SHIPMENT = "/api/v1/actions/get-shipment"
+DOCUMENT = openapi_document("http://testserver")
+
+
+def validate(body: dict, schema_name: str) -> None:
+    schema = {"$ref": f"#/components/schemas/{schema_name}", "components": DOCUMENT["components"]}
+    jsonschema_rs.validator_for(schema).validate(body)
+
+
+@pytest.fixture
+def acme_key(workspace):
+    _, key = api_key_create(workspace=workspace, name="Order bot")
+    return key
+
+
+def call(client, path, key, body=None, *, raw=None, content_type="application/json"):
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {key}"} if key else {}
+    data = raw if raw is not None else json.dumps(body)
+    return client.post(path, data, content_type=content_type, **headers)
+
+
+def assert_error(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.content
+    body = response.json()
+    validate(body, "Error")
+    assert body["error"]["code"] == code
+    assert body["error"]["message"]
+    return body
+
+
+# 200
+
+
+def test_get_order_returns_the_documented_shape(client, acme_key, shop_account):
+    response = call(client, ORDER, acme_key, {"reference": "1001"})
+    assert response.status_code == 200
+    body = response.json()
+    validate(body, "OrderResponse")
+    order = body["order"]
+    assert order["order_number"] == "1001" and order["status"] == "fulfilled"
+    assert order["customer"] == {"name": "Jane Doe", "email": "jane@example.com"}
+    assert order["shipments"][0]["tracking_number"] == "00340434161094042557"
+    assert order["totals"]["total"]["currency"] == "EUR"
+    assert body["account"]["label"] == "Demo Shop" and body["matches"] == 1
+
+
+def test_get_shipment_returns_the_documented_shape(client, acme_key, shop_account):
+    response = call(client, SHIPMENT, acme_key, {"reference": "00340434161094042557"})
+    assert response.status_code == 200
+    body = response.json()
+    validate(body, "ShipmentResponse")
+    shipment = body["shipment"]
+    assert shipment["carrier"] == {"reference": "dhl", "name": "DHL"}
+    assert shipment["status"] == "in_transit" and shipment["estimated_delivery"]
+    assert shipment["last_event"]["time"]
+
+
+def test_email_search_answers_the_newest_order(client, acme_key, shop_account):
+    body = call(client, ORDER, acme_key, {"reference": "jane@example.com"}).json()
+    validate(body, "OrderResponse")
+    assert body["matches"] == 2 and body["order"]["order_number"] == "1001"
+
+
+def test_account_all_and_by_id(client, acme_key, outlet_account):
+    body = call(client, ORDER, acme_key, {"reference": "2001", "account": "all"}).json()
+    assert body["account"]["label"] == "Demo Outlet"
+    by_id = call(client, ORDER, acme_key, {"reference": "2001", "account": str(outlet_account.pk)})
+    assert by_id.status_code == 200
+
+
+def test_every_call_leaves_one_workflow_record(client, acme_key, shop_account):
+    call(client, ORDER, acme_key, {"reference": "1001"})
+    call(client, ORDER, acme_key, {"reference": "9999"})
+    call(client, SHIPMENT, acme_key, {"reference": "1001", "extra": 1})
+    records = list(LookupRecord.objects.order_by("id"))
+    assert [(r.source, r.actor_name, r.outcome) for r in records] == [
+        ("workflow", "Order bot", "found"),
+        ("workflow", "Order bot", "not_found"),
+        ("workflow", "Order bot", "invalid_input"),
+    ]
+
+
+# 400
+
+
+@pytest.mark.parametrize(
+    ("raw", "content_type", "message"),
+    [
+        ('{"reference": "1001"}', "text/plain", "Content-Type: application/json"),
+        ("{not json", "application/json", "not valid JSON"),
+        ('["1001"]', "application/json", "must be a JSON object"),
+        ('{"reference": "1001", "shop": "x"}', "application/json", "Unknown field(s): shop"),
+        ("{}", "application/json", '"reference" is required'),
+        ('{"reference": 1001}', "application/json", '"reference" is required'),
+        ('{"reference": "   "}', "application/json", '"reference" is required'),
+        ('{"reference": "1001", "account": [1]}', "application/json", '"account" must be'),
+        ('{"reference": "' + "x" * 9000 + '"}', "application/json", "too large"),
+        ('{"reference": "a\\u0000b"}', "application/json", ""),
+    ],
+)
+def test_bad_input_is_400_with_a_message(
+    client, acme_key, shop_account, raw, content_type, message
+):
+    response = call(client, ORDER, acme_key, raw=raw, content_type=content_type)
+    body = assert_error(response, 400, "invalid_input")
+    assert message in body["error"]["message"]
+    assert LookupRecord.objects.get().outcome == "invalid_input"
+
+
+# 401
+
+
+@pytest.mark.parametrize("key", [None, "nope", "karla_" + "x" * 40])
+def test_missing_or_unknown_key_is_401(client, key, shop_account):
+    response = call(client, ORDER, key, {"reference": "1001"})
+    assert_error(response, 401, "unauthorized")
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert not LookupRecord.objects.exists()
+
+
+def test_revoked_key_is_refused_at_once(client, workspace, shop_account):
+    api_key, key = api_key_create(workspace=workspace, name="Old bot")
+    assert call(client, ORDER, key, {"reference": "1001"}).status_code == 200
+    api_key_revoke(api_key=api_key)
+    assert_error(call(client, ORDER, key, {"reference": "1001"}), 401, "unauthorized")
+
+
+# 404
+
+
+def test_not_found_is_404(client, acme_key, shop_account):
+    body = assert_error(call(client, ORDER, acme_key, {"reference": "9999"}), 404, "not_found")
+    assert "No order" in body["error"]["message"]
+    assert_error(call(client, SHIPMENT, acme_key, {"reference": "NOPE1"}), 404, "not_found")
+
+
+def test_key_of_another_workspace_cannot_use_this_workspaces_account(
+    client, other_workspace, shop_account, globex_account
+):
+    _, globex_key = api_key_create(workspace=other_workspace, name="Globex bot")
+    response = call(
+        client, ORDER, globex_key, {"reference": "1001", "account": str(shop_account.pk)}
+    )
+    body = assert_error(response, 404, "not_found")
+    assert "1001" not in json.dumps(body)
+
+
+# 409
+
+
+def test_no_connected_account_is_409(client, acme_key):
+    assert_error(call(client, ORDER, acme_key, {"reference": "1001"}), 409, "no_account")
+
+
+# 429
+
+
+def test_rate_limit_answers_429_and_recovers(client, acme_key, shop_account, settings, monkeypatch):
+    settings.API_RATE_LIMIT = 3
+    now = 1_800_000_000.0
+    monkeypatch.setattr(ratelimit.time, "time", lambda: now)
+    for _ in range(3):
+        assert call(client, ORDER, acme_key, {"reference": "1001"}).status_code == 200
+    response = call(client, ORDER, acme_key, {"reference": "1001"})
+    assert_error(response, 429, "rate_limited")
+    assert 1 <= int(response["Retry-After"]) <= 60
+    assert LookupRecord.objects.filter(outcome="rate_limited").count() == 1
+    now += 60  # the next minute
+    assert call(client, ORDER, acme_key, {"reference": "1001"}).status_code == 200
+
+
+# 502 and 504
+
+
+@pytest.mark.parametrize(
+    ("reference", "status", "code"),
+    [
+        ("err-500", 502, "unavailable"),
+        ("err-malformed", 502, "unexpected_response"),
+        ("err-redirect", 502, "unexpected_response"),
+        ("err-timeout", 504, "timeout"),
+    ],
+)
+def test_gokarla_failures(client, acme_key, shop_account, settings, reference, status, code):
+    settings.GOKARLA_DEADLINE_SECONDS = 1
+    body = assert_error(call(client, ORDER, acme_key, {"reference": reference}), status, code)
+    assert "169.254" not in body["error"]["message"]
+
+
+def test_rejected_gokarla_credentials_are_502(client, acme_key, shop_account):
+    type(shop_account).objects.filter(pk=shop_account.pk).update(api_token="karla-revoked-token")
+    body = assert_error(
+        call(client, ORDER, acme_key, {"reference": "1001"}), 502, "credentials_rejected"
+    )
+    assert "karla-revoked-token" not in json.dumps(body)
+
+
+def test_get_is_405_json(client, acme_key):
+    response = client.get(ORDER, HTTP_AUTHORIZATION=f"Bearer {acme_key}")
+    assert response.status_code == 405 and response.json()["error"]["code"] == "method_not_allowed"
+
+
+# The document
+
+
+def test_openapi_document_is_served_and_describes_both_actions(client):
+    document = client.get("/api/v1/openapi.json").json()
+    assert document["openapi"].startswith("3.1")
+    assert set(document["paths"]) == {"/api/v1/actions/get-order", "/api/v1/actions/get-shipment"}
+    responses = document["paths"]["/api/v1/actions/get-order"]["post"]["responses"]
+    assert set(responses) == {"200", "400", "401", "404", "409", "429", "502", "504"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_schemathesis_finds_no_server_error_or_schema_violation(
+    live_server, workspace, sandbox_settings, settings
+):
+    from tests.conftest import connect
+
+    connect(workspace, "demo-shop", "karla-demo-token", "Demo Shop", sandbox_settings.url)
+    _, key = api_key_create(workspace=workspace, name="Schemathesis")
+    settings.API_RATE_LIMIT = 100_000
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("schemathesis")),
+            "run",
+            f"{live_server.url}/api/v1/openapi.json",
+            "--url",
+            live_server.url,
+            "--header",
+            f"Authorization: Bearer {key}",
+            "--checks",
+            "not_a_server_error,status_code_conformance,content_type_conformance,"
+            "response_schema_conformance,response_headers_conformance",
+            "--max-examples",
+            "40",
+            "--seed",
+            "1",
+            "--no-color",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert "No issues found" in result.stdout, result.stdout[-2000:]

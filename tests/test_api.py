@@ -260,3 +260,37 @@ def test_schemathesis_finds_no_server_error_or_schema_violation(
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "No issues found" in result.stdout, result.stdout[-2000:]
+
+
+# The API keys tab
+
+KEYS_TAB = "/settings/integrations/gokarla/api-keys/"
+
+
+def test_admin_creates_a_key_shown_once_then_revokes_it(alice_client, workspace, shop_account):
+    from django.test import Client
+
+    created = alice_client.post(KEYS_TAB + "create/", {"name": "Order bot"}).content.decode()
+    key = created.split('id="new-api-key">')[1].split("<")[0]
+    assert key.startswith("karla_") and len(key) > 30
+    listing = alice_client.get(KEYS_TAB).content.decode()
+    assert "Order bot" in listing and key[:12] in listing and key not in listing
+    api = Client()
+    assert call(api, ORDER, key, {"reference": "1001"}).status_code == 200
+    assert "Never" not in alice_client.get(KEYS_TAB).content.decode()  # last used is shown
+
+    from accounts.models import ApiKey
+
+    row = ApiKey.objects.get(name="Order bot")
+    assert row.key_hash != key and key not in row.key_hash
+    alice_client.post(f"{KEYS_TAB}{row.pk}/revoke/")
+    assert call(api, ORDER, key, {"reference": "1001"}).status_code == 401
+
+
+def test_keys_tab_is_for_admins_of_the_workspace_only(leo_client, gwen_client, workspace):
+    api_key, _ = api_key_create(workspace=workspace, name="Acme bot")
+    assert leo_client.get(KEYS_TAB).status_code == 403
+    assert gwen_client.post(f"{KEYS_TAB}{api_key.pk}/revoke/").status_code == 404
+    api_key.refresh_from_db()
+    assert api_key.is_active
+    assert "Acme bot" not in gwen_client.get(KEYS_TAB).content.decode()

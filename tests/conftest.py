@@ -90,22 +90,28 @@ def gwen(other_workspace):
     return _member(other_workspace, "gwen", "admin")
 
 
-@pytest.fixture
-def alice_client(client, alice):
-    client.force_login(alice)
+def _logged_in(user):
+    """A test client of its own, signed in as that user (personas may act side by side)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
     return client
 
 
 @pytest.fixture
-def leo_client(client, leo):
-    client.force_login(leo)
-    return client
+def alice_client(alice):
+    return _logged_in(alice)
 
 
 @pytest.fixture
-def gwen_client(client, gwen):
-    client.force_login(gwen)
-    return client
+def leo_client(leo):
+    return _logged_in(leo)
+
+
+@pytest.fixture
+def gwen_client(gwen):
+    return _logged_in(gwen)
 
 
 def connect(workspace, username: str, token: str, label: str, url: str):

@@ -30,11 +30,16 @@ from karla_sidebar.gokarla import (
     Order,
     OrderNotFound,
     Shipment,
+    RateLimited,
     ShipmentNotFound,
+    Unavailable,
+    UnexpectedResponse,
 )
 from karla_sidebar.models import LookupRecord
 
 ALL_ACCOUNTS = "all"
+# Failures of GoKarla itself, for which an older result beats an error card.
+STALE_OK = (Unavailable, RateLimited, UnexpectedResponse)
 CUSTOMER_ORDERS_LIMIT = 10
 
 # Lookups across several accounts run side by side; the threads (and so their HTTP
@@ -62,6 +67,8 @@ class Hit:
     record: Order | Shipment
     fetched_at: datetime
     cached: bool = False
+    # Served from an older result because GoKarla failed or was too slow.
+    stale: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,24 +113,30 @@ def _fetch(account: GoKarlaAccount, action: str, reference: str) -> list[Order] 
 
 
 def _ask(workspace, account, action, reference, use_cache) -> tuple[list[Hit], GoKarlaError | None]:
-    """Ask one account; a failure comes back as a value so other accounts still answer."""
+    """Ask one account; a failure comes back as a value so other accounts still answer.
+
+    Results are kept for LOOKUP_STALE_SECONDS but reused only while younger than
+    LOOKUP_CACHE_SECONDS; when GoKarla fails or is slow, an older result is shown (stale)
+    rather than only an error.
+    """
     key = _cache_key(workspace, account, action, reference)
-    if use_cache:
-        cached = cache.get(key)
-        if cached is not None:
-            records, fetched_at = cached
-            return [_hit(account, r, fetched_at, cached=True) for r in records], None
+    entry = cache.get(key)
+    age = (timezone.now() - entry[1]).total_seconds() if entry else None
+    if entry and use_cache and age < settings.LOOKUP_CACHE_SECONDS:
+        return [_hit(account, r, entry[1], cached=True) for r in entry[0]], None
     try:
         result = _fetch(account, action, reference)
     except GoKarlaError as error:
+        if entry and isinstance(error, STALE_OK) and age < settings.LOOKUP_STALE_SECONDS:
+            return [_hit(account, r, entry[1], cached=True, stale=True) for r in entry[0]], None
         return [], error
     records = result if isinstance(result, list) else [result]
     fetched_at = timezone.now()
-    cache.set(key, (records, fetched_at), settings.LOOKUP_CACHE_SECONDS)
+    cache.set(key, (records, fetched_at), settings.LOOKUP_STALE_SECONDS)
     return [_hit(account, r, fetched_at) for r in records], None
 
 
-def _hit(account: GoKarlaAccount, record, fetched_at: datetime, *, cached=False) -> Hit:
+def _hit(account: GoKarlaAccount, record, fetched_at: datetime, *, cached=False, stale=False):
     return Hit(
         account_id=account.pk,
         account_label=account.label,
@@ -131,6 +144,7 @@ def _hit(account: GoKarlaAccount, record, fetched_at: datetime, *, cached=False)
         record=record,
         fetched_at=fetched_at,
         cached=cached,
+        stale=stale,
     )
 
 

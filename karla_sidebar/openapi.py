@@ -32,6 +32,11 @@ def _nullable(schema: dict) -> dict:
 STRING = {"type": "string"}
 TIME = {"type": "string", "format": "date-time"}
 DATE = {"type": "string", "format": "date"}
+STALE = {
+    "type": "boolean",
+    "description": "GoKarla failed or was too slow: this is the last result fetched, at "
+    "`fetched_at` (at most LOOKUP_STALE_SECONDS old).",
+}
 
 
 def _object(properties: dict, *, required=None) -> dict:
@@ -192,6 +197,7 @@ SCHEMAS = {
             "account": {"$ref": "#/components/schemas/Source"},
             "fetched_at": TIME,
             "cached": {"type": "boolean"},
+            "stale": STALE,
         }
     ),
     "ShipmentResponse": _object(
@@ -200,6 +206,7 @@ SCHEMAS = {
             "account": {"$ref": "#/components/schemas/Source"},
             "fetched_at": TIME,
             "cached": {"type": "boolean"},
+            "stale": STALE,
         }
     ),
     "Error": _object(

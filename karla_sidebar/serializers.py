@@ -126,4 +126,5 @@ def source_json(hit: Hit) -> dict:
         "account": {"id": str(hit.account_id), "label": hit.account_label, "shop": hit.shop_name},
         "fetched_at": _time(hit.fetched_at),
         "cached": hit.cached,
+        "stale": hit.stale,
     }

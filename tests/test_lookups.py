@@ -98,3 +98,36 @@ def test_rejected_credentials_mark_the_account(workspace, shop_account):
         lookups.order_lookup(workspace=workspace, reference="1001", actor=ADA)
     shop_account.refresh_from_db()
     assert shop_account.status == "failing" and "revoked" in shop_account.last_error
+
+
+def test_stale_result_is_shown_when_gokarla_fails(workspace, shop_account, settings, monkeypatch):
+    from karla_sidebar.gokarla import GoKarlaClient, TimedOut
+
+    settings.LOOKUP_CACHE_SECONDS = 0  # every lookup goes to GoKarla
+    first = lookups.order_lookup(workspace=workspace, reference="1001", actor=ADA)
+
+    def timing_out(self, reference):
+        raise TimedOut()
+
+    monkeypatch.setattr(GoKarlaClient, "order_find", timing_out)
+    again = lookups.order_lookup(workspace=workspace, reference="1001", actor=ADA)
+    assert again.first.stale and again.first.fetched_at == first.first.fetched_at
+    assert again.first.record.order_number == "1001"
+
+    settings.LOOKUP_STALE_SECONDS = 0  # too old now: the error it is
+    with pytest.raises(TimedOut):
+        lookups.order_lookup(workspace=workspace, reference="1001", actor=ADA)
+
+
+def test_not_found_never_falls_back_to_stale(workspace, shop_account, settings, monkeypatch):
+    from karla_sidebar.gokarla import GoKarlaClient
+
+    settings.LOOKUP_CACHE_SECONDS = 0
+    lookups.order_lookup(workspace=workspace, reference="1001", actor=ADA)
+
+    def gone(self, reference):
+        raise OrderNotFound()
+
+    monkeypatch.setattr(GoKarlaClient, "order_find", gone)
+    with pytest.raises(OrderNotFound):
+        lookups.order_lookup(workspace=workspace, reference="1001", actor=ADA)

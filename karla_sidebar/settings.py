@@ -191,6 +191,10 @@ GOKARLA_CONNECT_TIMEOUT_SECONDS = env_number("GOKARLA_CONNECT_TIMEOUT_SECONDS", 
 
 # Lookups: how long a result is reused before GoKarla is asked again.
 LOOKUP_CACHE_SECONDS = env_number("LOOKUP_CACHE_SECONDS", 60)
+# When GoKarla fails, a result up to this old is shown (marked as such) instead of an error.
+LOOKUP_STALE_SECONDS = env_number("LOOKUP_STALE_SECONDS", 3600)
+# Lookup history: how many days of it `manage.py purge_history` keeps.
+HISTORY_RETENTION_DAYS = int(env_number("HISTORY_RETENTION_DAYS", 90, minimum=1))
 
 # The workflow API: calls per minute per API key.
 API_RATE_LIMIT = env_number("API_RATE_LIMIT", 60, minimum=1)

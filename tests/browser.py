@@ -6,14 +6,18 @@
 - Nothing leaves the machine: the launch flags switch Chromium's own background traffic off,
   and every context aborts (and reports) requests to any host but the live server's.
 - Third-party cookies are blocked in every page (``block_third_party_cookies``), and
-  ``third_party_cookie_probe`` proves it from inside a cross-site frame.
+  ``cookie_probe`` lets a test prove it inside a cross-site frame.
 """
 
 from __future__ import annotations
 
+import contextlib
+import html
 import os
+import threading
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
@@ -87,13 +91,13 @@ def block_third_party_cookies(page):
     ``document.cookie`` in an out-of-process cross-site frame, provided the session has
     ``Network.enable``d first. (The ``--test-third-party-cookie-phaseout`` switch no longer
     blocks anything there.) The method is experimental: should a later Chromium drop it, the
-    off-the-record default remains, and ``third_party_cookie_probe`` still proves the block.
+    off-the-record default remains, and the tests still prove the block with ``cookie_probe``.
     """
     from playwright.sync_api import Error
 
     session = page.context.new_cdp_session(page)
     session.send("Network.enable")
-    try:
+    with contextlib.suppress(Error):
         session.send(
             "Network.setCookieControls",
             {
@@ -102,25 +106,25 @@ def block_third_party_cookies(page):
                 "disableThirdPartyCookieHeuristics": True,
             },
         )
-    except Error:
-        pass
     return session
 
 
-# A cookie a third-party frame could only keep if third-party cookies were allowed:
-# SameSite=None (Lax, the default, is never set from a cross-site frame anyway) and Secure
-# (required with SameSite=None; Chromium accepts it from http://127.0.0.1, a secure context).
-PROBE_COOKIE = "karla_3pc_probe"
-_PROBE_JS = """name => {
+# The probe cookie: one a cross-site frame could only keep if third-party cookies were
+# allowed. SameSite=None, because Lax (the default) is never set from a cross-site frame
+# anyway; Secure, which SameSite=None requires (Chromium accepts it from http://127.0.0.1 and
+# http://localhost, which are secure contexts).
+_SET_COOKIE_JS = """name => {
     document.cookie = name + "=1; SameSite=None; Secure; Path=/";
-    return document.cookie.split("; ").some(c => c.startsWith(name + "="));
+    return document.cookie;
 }"""
 
 
-def third_party_cookie_probe(target) -> bool:
-    """Set the probe cookie with ``document.cookie`` in ``target`` (a page or a locator in a
-    frame) and tell whether the document can read it back."""
-    return target.evaluate(_PROBE_JS, PROBE_COOKIE)
+def cookie_probe(target, name: str) -> set[str]:
+    """Set cookie ``name`` through ``document.cookie`` in ``target`` (a Page or a Frame: not a
+    Locator, whose ``evaluate`` passes the element first); return the names of the cookies
+    that document can then read."""
+    cookies = target.evaluate(_SET_COOKIE_JS, name)
+    return {pair.split("=", 1)[0] for pair in cookies.split("; ") if pair}
 
 
 def tab_until_focused(page, locator, *, max_presses: int = 25) -> None:
@@ -130,3 +134,47 @@ def tab_until_focused(page, locator, *, max_presses: int = 25) -> None:
         if locator.evaluate("element => element === document.activeElement"):
             return
     raise AssertionError(f"{locator} not reached with {max_presses} presses of Tab")
+
+
+class ArminCXStandIn:
+    """A bare ArminCX-like host page on its own local port (``http://localhost:<port>``) that
+    frames whatever URL it is given: a cross-site frame for the sidebar on 127.0.0.1.
+
+    A real local server, not a page fulfilled by Playwright: Chromium's local network access
+    checks block a page without a (local) server address from framing a loopback URL.
+    """
+
+    def __init__(self):
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                query = parse_qs(urlsplit(self.path).query)
+                src = query.get("sidebar", ["about:blank"])[0]
+                body = (
+                    "<!doctype html><html lang=en><title>Conversation · ArminCX</title>"
+                    f'<iframe title="GoKarla sidebar" src="{html.escape(src)}"'
+                    ' style="width: 380px; height: 640px; border: 0"></iframe>'
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format, *args):
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def origin(self) -> str:
+        return f"http://localhost:{self._server.server_address[1]}"
+
+    def conversation_url(self, sidebar_src: str) -> str:
+        return f"{self.origin}/conversation?{urlencode({'sidebar': sidebar_src})}"
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -358,3 +358,9 @@ def test_sidebar_url_command_prints_a_working_launch(client, shop_account, capsy
 def test_minted_token_round_trip(client, workspace, shop_account):
     token = launch_token_mint(workspace=workspace, agent_id="a-1", agent_name="Ada")
     assert launch(client, token).status_code == 200
+
+
+def test_sidebar_sets_no_cookie(client, shop_account):
+    for response in (launch(client, sign(claims())), launch(client, "bad")):
+        assert not response.cookies
+        assert "Cookie" not in response.get("Vary", "")

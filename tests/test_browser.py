@@ -1,0 +1,379 @@
+"""Browser tests: what admins and agents see, in Debian's Chromium driven by Playwright.
+
+One Chromium per module, a fresh context (and page) per test; third-party cookies blocked in
+every page; nothing leaves the machine (see ``tests/browser.py``). Chromium is
+``/usr/bin/chromium`` or ``$BROWSER_TESTS_CHROMIUM``; without it these tests are skipped,
+unless ``REQUIRE_BROWSER_TESTS=1`` (CI), which makes each of them fail (a setup error).
+
+The live server (pytest-django's ``live_server``) listens on 127.0.0.1 and is addressed both
+as ``localhost`` (admin pages, the demo's host page) and as ``127.0.0.1`` (the sidebar), so
+the sidebar's iframe is cross-site, as it is inside ArminCX.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import jwt
+import pytest
+from django.core.management import call_command
+
+from karla_sidebar.launch import launch_token_mint
+from tests.browser import (
+    CHROMIUM_ARGS,
+    TIMEOUT_MS,
+    ArminCXStandIn,
+    ForeignRequests,
+    block_third_party_cookies,
+    browser_tests_required,
+    chromium_or_unavailable,
+    cookie_probe,
+    tab_until_focused,
+)
+
+try:
+    from playwright.sync_api import expect, sync_playwright
+except ImportError:  # pragma: no cover - playwright is in requirements-dev.txt
+    if browser_tests_required():
+        raise
+    pytest.skip("Playwright is not installed", allow_module_level=True)
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+ACCOUNTS = "/settings/integrations/gokarla/accounts/"
+DEMO = "/demo/conversation/"
+TRACKING_1001 = "00340434161094042557"
+REFUSED = "This sidebar link has expired or is invalid. Reopen the conversation."
+WEEKDAY_DATE = r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2} [A-Z][a-z]{2}"
+
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fixtures
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for the module (skipped or failed when it is missing)."""
+    executable = chromium_or_unavailable()
+    # Playwright's sync API runs an event loop in this thread, and Django refuses ORM calls
+    # from a thread with a running loop. The ORM is used synchronously here (fixtures, the
+    # seed), as pytest-django's documentation recommends for Playwright.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    playwright = sync_playwright().start()
+    try:
+        chromium = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS, timeout=30_000
+        )
+        yield chromium
+        chromium.close()
+    finally:
+        playwright.stop()
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def page(browser):
+    """A page in a fresh context: third-party cookies blocked, local requests only."""
+    foreign = ForeignRequests()
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 860}, locale="en-GB", timezone_id="Europe/Berlin"
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    context.route("**/*", foreign.guard)
+    page = context.new_page()
+    cookie_controls = block_third_party_cookies(page)
+    yield page
+    cookie_controls.detach()
+    context.close()
+    assert not foreign.urls, f"the pages tried to reach other hosts: {foreign.urls}"
+
+
+@dataclass(frozen=True)
+class Origins:
+    """The live server under its two names: ``host`` (localhost), ``sidebar`` (127.0.0.1)."""
+
+    host: str
+    sidebar: str
+
+
+def _reachable(host: str, port: int) -> None:
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+    except OSError as error:
+        pytest.fail(f"The live server is not reachable as {host}:{port} ({error}).")
+
+
+@pytest.fixture
+def origins(live_server) -> Origins:
+    """pytest-django binds its live server to ``localhost``, i.e. 127.0.0.1: check both."""
+    port = live_server.thread.port
+    for host in ("localhost", "127.0.0.1"):
+        _reachable(host, port)
+    return Origins(host=f"http://localhost:{port}", sidebar=f"http://127.0.0.1:{port}")
+
+
+@pytest.fixture
+def framed_by_host(origins, settings) -> Origins:
+    """The sidebar may be framed by the host page's origin (the live server's port varies,
+    so the demo's built-in http://localhost:8000 does not apply)."""
+    settings.SIDEBAR_FRAME_ANCESTORS = [origins.host]
+    return origins
+
+
+@pytest.fixture(scope="module")
+def armincx_server():
+    server = ArminCXStandIn()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def armincx(armincx_server, origins, settings) -> ArminCXStandIn:
+    """An ArminCX-like host page on localhost (its own port), allowed to frame the sidebar."""
+    settings.SIDEBAR_FRAME_ANCESTORS = [armincx_server.origin]
+    return armincx_server
+
+
+@pytest.fixture
+def demo(framed_by_host, sandbox_settings, settings) -> Origins:
+    """The demo workspace (DEBUG on, seeded against the sandbox)."""
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=io.StringIO())
+    return framed_by_host
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+
+
+def definition(card, term: str):
+    """The value (``<dd>``) shown next to a label (``<dt>``) in a card."""
+    return card.locator(f"xpath=.//dt[normalize-space()='{term}']/following-sibling::dd[1]")
+
+
+def focus_is_inside(page, selector: str) -> bool:
+    return page.evaluate(
+        "selector => document.querySelector(selector).contains(document.activeElement)", selector
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The Accounts tab, keyboard only
+
+
+@pytest.mark.browser
+def test_admin_connects_an_account_with_the_keyboard_only(
+    page, live_server, alice, sandbox_settings
+):
+    page.goto(f"{live_server.url}/login/")
+    expect(page.get_by_label("Username")).to_be_focused()
+    page.keyboard.type("alice")
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Password")).to_be_focused()
+    page.keyboard.type("pw-alice")
+    page.keyboard.press("Enter")
+    expect(page).not_to_have_url(re.compile(r"/login/"))
+
+    page.goto(f"{live_server.url}{ACCOUNTS}")
+    expect(page.get_by_role("heading", name="Accounts connected")).to_be_visible()
+    accounts = page.get_by_role("region", name="Accounts connected")
+    expect(accounts).to_contain_text("No GoKarla account is connected yet.")
+    page.evaluate("window.karlaTestMarker = 'no reload'")
+
+    add_account = page.get_by_role("link", name="+ Add account")
+    tab_until_focused(page, add_account)
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="Add GoKarla account")
+    expect(dialog).to_be_visible()
+    expect(page.locator("dialog#dialog")).to_have_attribute("open", "")
+    url = dialog.get_by_label("GoKarla URL")
+    username = dialog.get_by_label("Username")
+    token = dialog.get_by_label("API Token", exact=True)
+    expect(url).to_be_focused()
+    assert focus_is_inside(page, "dialog#dialog")
+
+    # A wrong token: the dialog stays, explains next to the token field, keeps the rest.
+    page.keyboard.type(sandbox_settings.url)
+    page.keyboard.press("Tab")
+    page.keyboard.type("demo-shop")
+    page.keyboard.press("Tab")
+    expect(token).to_be_focused()
+    page.keyboard.type("wrong-token")
+    page.keyboard.press("Enter")
+    # (a filter's inner locator is relative to the outer one: hence page, not dialog)
+    token_field = dialog.locator(".field").filter(has=page.get_by_label("API Token", exact=True))
+    expect(token_field).to_contain_text("rejected the username or API token")
+    expect(dialog).to_be_visible()
+    expect(url).to_have_value(sandbox_settings.url)
+    expect(username).to_have_value("demo-shop")
+    expect(token).to_have_value("")
+    expect(token).to_have_attribute("aria-invalid", "true")
+    expect(token).to_be_focused()  # the field to fix, ready for typing
+
+    # The right token, Connect reached with Tab: the dialog closes, the list shows the account.
+    page.keyboard.type("karla-demo-token")
+    tab_until_focused(page, dialog.get_by_role("button", name="Connect"))
+    page.keyboard.press("Enter")
+    expect(page.locator("dialog#dialog")).to_be_hidden()
+    expect(accounts.get_by_role("row", name=re.compile("Demo Shop"))).to_be_visible()
+    expect(accounts).to_contain_text("Connected Demo Shop")
+    assert page.evaluate("window.karlaTestMarker") == "no reload"
+
+    # Escape closes the dialog; focus goes back to the link that opened it.
+    expect(add_account).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_visible()
+    expect(url).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.locator("dialog#dialog")).to_be_hidden()
+    expect(add_account).to_be_focused()
+    assert page.evaluate("window.karlaTestMarker") == "no reload"
+
+
+# ---------------------------------------------------------------------------------------------
+# The demo conversation: the sidebar in a cross-site iframe, third-party cookies blocked
+
+
+@pytest.mark.browser
+# The demo's sidebar secret is fixed by DESIGN.md ("demo-sidebar-secret", 19 bytes), so PyJWT
+# warns that it is short when the demo page mints its launch token.
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
+def test_demo_conversation_sidebar_with_third_party_cookies_blocked(page, demo):
+    # Proof that third-party cookies are blocked, part 1 (the control): as a first party,
+    # 127.0.0.1 keeps a SameSite=None; Secure cookie set through document.cookie.
+    first_party = page.context.new_page()
+    first_party.goto(f"{demo.sidebar}/login/")
+    assert "karla_first_party" in cookie_probe(first_party, "karla_first_party")
+    first_party.close()
+
+    # The demo redirects to localhost and frames the sidebar from 127.0.0.1.
+    page.goto(f"{demo.sidebar}{DEMO}")
+    expect(page).to_have_url(f"{demo.host}{DEMO}")
+    expect(page.get_by_role("heading", name="Where is my order?")).to_be_visible()
+    iframe = page.locator("iframe[title='GoKarla sidebar']")
+    expect(iframe).to_have_attribute("src", re.compile(rf"^{re.escape(demo.sidebar)}/sidebar/\?"))
+    frame = page.frame_locator("iframe[title='GoKarla sidebar']")
+    order_input = frame.get_by_label("Order ID or reference number")
+    expect(order_input).to_be_visible()
+
+    # Part 2: inside the cross-site frame, the same kind of cookie is not kept, and the one
+    # 127.0.0.1 holds as a first party is not visible: no third-party cookies here, neither
+    # written nor read. The browser's cookie jar agrees.
+    sidebar_document = iframe.element_handle().content_frame()
+    seen_in_frame = cookie_probe(sidebar_document, "karla_third_party")
+    assert not seen_in_frame & {"karla_third_party", "karla_first_party"}, seen_in_frame
+    jar = {cookie["name"] for cookie in page.context.cookies(demo.sidebar)}
+    assert "karla_first_party" in jar
+    assert "karla_third_party" not in jar
+
+    # The customer's recent orders load by themselves.
+    recent = frame.get_by_role("region", name="Customer's recent orders")
+    expect(recent).to_contain_text("jane@example.com")
+    expect(recent.get_by_role("button", name=re.compile(r"\b1001\b"))).to_be_visible()
+    expect(recent.get_by_role("button", name=re.compile(r"\b1005\b"))).to_be_visible()
+
+    # Get Order 1001.
+    account = frame.get_by_label("GoKarla account")  # two accounts: the default preselected
+    expect(account.locator("option:checked")).to_have_text("Demo Shop")
+    expect(account.locator("option", has_text="All accounts")).to_have_count(1)
+    order_input.fill("1001")
+    frame.get_by_role("button", name="Get Order").click()
+    order = frame.get_by_role("article", name=re.compile(r"^Order #?1001$"))
+    expect(order).to_be_visible()
+    expect(order.locator("header .badge")).to_have_text("Fulfilled")
+    items = order.locator("ul.items > li")
+    expect(items.nth(1)).to_be_visible()  # at least two line items
+    expect(definition(order, "Customer")).to_contain_text("Jane Doe")
+    expect(definition(order, "Ship to")).to_contain_text("Berlin")
+    expect(definition(order, "Payment")).to_contain_text("Paid")
+    expect(definition(order, "Fulfillment")).to_contain_text("Fulfilled")
+    tracking = order.get_by_role("button", name=re.compile(TRACKING_1001))
+    expect(tracking).to_contain_text("DHL")
+    expect(tracking.locator(".badge")).to_have_text("In transit")
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "sidebar.png")
+    iframe.screenshot(path=ARTIFACTS / "sidebar-frame.png")
+
+    # Its tracking reference opens the shipment.
+    tracking.click()
+    shipment = frame.get_by_role("article", name=f"Shipment {TRACKING_1001}")
+    expect(shipment).to_be_visible()
+    expect(shipment.get_by_role("heading", name="DHL")).to_be_visible()
+    expect(shipment.locator("header .badge")).to_have_text("In transit")
+    expect(definition(shipment, "Tracking")).to_contain_text(TRACKING_1001)
+    last_event = definition(shipment, "Last event").locator("time")
+    expect(last_event).to_have_text(re.compile(rf"^{WEEKDAY_DATE}, \d\d:\d\d$"))
+    expect(last_event).to_have_attribute("datetime", re.compile(r"^\d{4}-\d\d-\d\dT"))
+    expect(definition(shipment, "Estimated delivery")).to_have_text(
+        re.compile(rf"^{WEEKDAY_DATE}( – {WEEKDAY_DATE})?$")
+    )
+
+    # An unknown order: guidance, and (two accounts) the offer to search all of them.
+    order_input.fill("9999")
+    frame.get_by_role("button", name="Get Order").click()
+    problem = frame.locator("#result").get_by_role("alert")
+    expect(problem).to_contain_text("No order with that number")
+    search_all = problem.get_by_role("button", name="Search all accounts")
+    expect(search_all).to_be_visible()
+    search_all.click()
+    expect(problem).to_contain_text("in any connected GoKarla account")
+    expect(problem.get_by_role("button", name="Search all accounts")).to_have_count(0)
+
+
+# ---------------------------------------------------------------------------------------------
+# A launch that is refused
+
+
+def _expired_token(workspace) -> str:
+    now = int(time.time())
+    claims = {
+        "iss": "armincx",
+        "aud": "karla-sidebar",
+        "workspace": workspace.slug,
+        "sub": "a-1",
+        "name": "Ada Agent",
+        "iat": now - 900,
+        "exp": now - 600,
+        "jti": "expired-launch",
+    }
+    return jwt.encode(claims, workspace.sidebar_secret, algorithm="HS256")
+
+
+LAUNCH_TOKENS = {
+    "malformed": lambda workspace: "not-a-launch-token",
+    "wrong secret": lambda workspace: launch_token_mint(
+        workspace=workspace.slug,
+        agent_id="a-1",
+        agent_name="Ada Agent",
+        secret="not-acme-secret-but-long-enough-for-hs256",
+    ),
+    "expired": _expired_token,
+}
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("kind", [*LAUNCH_TOKENS, "replayed"])
+def test_refused_launch_says_so_inside_the_frame(page, origins, armincx, workspace, kind):
+    if kind == "replayed":
+        token = launch_token_mint(workspace=workspace, agent_id="a-1", agent_name="Ada Agent")
+    else:
+        token = LAUNCH_TOKENS[kind](workspace)
+    page.goto(armincx.conversation_url(f"{origins.sidebar}/sidebar/?token={token}"))
+    frame = page.frame_locator("iframe[title='GoKarla sidebar']")
+    if kind == "replayed":
+        expect(frame.get_by_label("Order ID or reference number")).to_be_visible()
+        page.reload()  # the same launch token a second time
+    expect(frame.get_by_role("alert")).to_contain_text(REFUSED)
+    expect(frame.get_by_label("Order ID or reference number")).to_have_count(0)

@@ -450,3 +450,19 @@ class TestStructuralGarbage:
     def test_shop_without_name_or_slug(self, body):
         with pytest.raises(UnexpectedResponse):
             parse_shop(body)
+
+
+def test_address_lines_skip_a_province_named_like_the_city():
+    from karla_sidebar.gokarla import Address
+
+    berlin = Address(
+        name="Jane Doe",
+        street="Torstraße 12",
+        zip_code="10119",
+        city="Berlin",
+        province="Berlin",
+        country="Germany",
+    )
+    assert berlin.lines == ["Jane Doe", "Torstraße 12", "10119 Berlin", "Germany"]
+    munich = Address(name="Lukas", city="München", zip_code="80802", province="Bayern")
+    assert munich.lines == ["Lukas", "80802 München", "Bayern"]

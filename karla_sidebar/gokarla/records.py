@@ -70,15 +70,9 @@ class Address:
         street = self.address_line_1 or self.street
         city_line = " ".join(part for part in (self.zip_code, self.city) if part)
         country = self.country or self.country_code
-        parts = [
-            self.name,
-            self.company,
-            street,
-            self.address_line_2,
-            city_line,
-            self.province,
-            country,
-        ]
+        # City states (Berlin, Hamburg, Wien) name the province after the city: once is enough.
+        province = "" if self.province == self.city else self.province
+        parts = [self.name, self.company, street, self.address_line_2, city_line, province, country]
         return [part for part in parts if part]
 
 

@@ -1,0 +1,109 @@
+// Karla Sidebar's one script: copy buttons (every page), the settings dialog, and the
+// sidebar's header session. Each part only acts where its elements exist.
+
+// Shared by every page: copy buttons. <button data-copy="#element-id"> or data-copy-text="…".
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy], [data-copy-text]");
+    if (!button) { return; }
+    var text = button.getAttribute("data-copy-text");
+    if (text === null) {
+      var source = document.querySelector(button.getAttribute("data-copy"));
+      text = source ? (source.value !== undefined ? source.value : source.textContent).trim() : "";
+    }
+    if (!text || !navigator.clipboard) { return; }
+    navigator.clipboard.writeText(text).then(function () {
+      var label = button.getAttribute("aria-label") || button.textContent;
+      button.setAttribute("data-copied", "true");
+      var status = document.getElementById("copy-status");
+      if (status) { status.textContent = "Copied."; }
+      setTimeout(function () { button.removeAttribute("data-copied"); }, 1500);
+      return label;
+    });
+  });
+})();
+
+// Settings pages: open the shared <dialog> when HTMX loads a form into it, close it after a
+// successful change. Without JavaScript every link and form works as a plain page.
+(function () {
+  "use strict";
+  function dialog() { return document.getElementById("dialog"); }
+
+  function focusFirst(container) {
+    var target = container.querySelector("[aria-invalid=true]") ||
+      container.querySelector("input:not([type=hidden]), select, textarea, button[type=submit]");
+    if (target) { target.focus(); }
+  }
+
+  function closeDialog() {
+    var d = dialog();
+    if (d && d.open) { d.close(); }
+  }
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var d = dialog();
+    if (!d || event.detail.target.id !== "dialog-body") { return; }
+    if (!d.open) { d.showModal(); }
+    focusFirst(d);
+  });
+
+  document.addEventListener("accountsChanged", closeDialog);
+
+  document.addEventListener("close", function (event) {
+    if (event.target.id === "dialog") { document.getElementById("dialog-body").innerHTML = ""; }
+  }, true);
+
+  document.addEventListener("click", function (event) {
+    var closer = event.target.closest("[data-close-dialog]");
+    if (closer && dialog() && dialog().open) {
+      event.preventDefault();
+      closeDialog();
+    }
+  });
+})();
+
+// The sidebar's session: a short-lived token from the launch, sent in a header on every HTMX
+// request (no cookies, so third-party cookie blocking cannot break it) and renewed from each
+// response's header while the agent is active.
+(function () {
+  "use strict";
+  var HEADER = "X-Karla-Sidebar-Token";
+  var RENEW_EVERY_MS = 4 * 60 * 1000;
+  var tokenMeta = document.querySelector('meta[name="karla-sidebar-token"]');
+  if (!tokenMeta) { return; }  // not the sidebar
+  var renewUrl = document.querySelector('meta[name="karla-sidebar-renew"]');
+  var token = tokenMeta ? tokenMeta.content : "";
+  var lastActivity = Date.now();
+  var lastRenewal = Date.now();
+
+  function remember(xhr) {
+    var fresh = xhr && xhr.getResponseHeader(HEADER);
+    if (fresh) { token = fresh; lastRenewal = Date.now(); }
+  }
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    event.detail.headers[HEADER] = token;
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    remember(event.detail.xhr);
+    var banner = document.getElementById("request-error");
+    if (banner) { banner.hidden = !(event.detail.failed && !event.detail.xhr.status); }
+  });
+  document.addEventListener("htmx:sendError", function () {
+    var banner = document.getElementById("request-error");
+    if (banner) { banner.hidden = false; }
+  });
+
+  ["keydown", "pointerdown", "focusin"].forEach(function (name) {
+    document.addEventListener(name, function () { lastActivity = Date.now(); }, true);
+  });
+  setInterval(function () {
+    if (!renewUrl || lastActivity < lastRenewal) { return; }
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", renewUrl.content);
+    xhr.setRequestHeader(HEADER, token);
+    xhr.onload = function () { remember(xhr); };
+    xhr.send();
+  }, RENEW_EVERY_MS);
+})();

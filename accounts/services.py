@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import AccountActivity, GoKarlaAccount, Workspace, new_sidebar_secret
+from karla_sidebar.breaker import breaker_success
 from karla_sidebar.gokarla import (
     GoKarlaClient,
     GoKarlaError,
@@ -94,6 +95,12 @@ def account_mark_failing(*, account: GoKarlaAccount, error: GoKarlaError) -> Non
     account.save(update_fields=["status", "last_error", "updated_at"])
 
 
+def account_mark_connected(*, account: GoKarlaAccount) -> None:
+    account.status = GoKarlaAccount.Status.CONNECTED
+    account.last_error = ""
+    account.save(update_fields=["status", "last_error", "updated_at"])
+
+
 def account_test(*, account: GoKarlaAccount, actor=None) -> GoKarlaAccount:
     """Re-verify the stored credentials and record the outcome. Raises GoKarlaError on failure."""
     try:
@@ -104,6 +111,7 @@ def account_test(*, account: GoKarlaAccount, actor=None) -> GoKarlaAccount:
         raise
     _mark_verified(account, shop)
     account.save()
+    breaker_success(account_id=account.pk)  # GoKarla answers again: stop pausing lookups
     _record(account, AccountActivity.Action.TESTED, actor)
     return account
 

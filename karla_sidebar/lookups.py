@@ -20,11 +20,13 @@ from django.utils import timezone
 
 from accounts import selectors
 from accounts.models import GoKarlaAccount, Workspace
-from accounts.services import account_client, account_mark_failing
+from accounts.services import account_client, account_mark_connected, account_mark_failing
+from karla_sidebar.breaker import CircuitOpen, breaker_check, breaker_failure, breaker_success
 from karla_sidebar.gokarla import (
     AccessDenied,
     CredentialsRejected,
     GoKarlaError,
+    InvalidInput,
     NoAccountConnected,
     NotFound,
     Order,
@@ -106,10 +108,26 @@ def _cache_key(workspace: Workspace, account: GoKarlaAccount, action: str, refer
 
 
 def _fetch(account: GoKarlaAccount, action: str, reference: str) -> list[Order] | Shipment:
+    """One call to GoKarla through the account's circuit breaker."""
+    breaker_check(account_id=account.pk)
     client = account_client(account=account)
-    if action == LookupRecord.Action.SHIPMENT:
-        return client.shipment_get(reference)
-    return client.order_find(reference)
+    try:
+        if action == LookupRecord.Action.SHIPMENT:
+            result = client.shipment_get(reference)
+        else:
+            result = client.order_find(reference)
+    except Unavailable:  # timeouts, connection errors, 5xx
+        if breaker_failure(account_id=account.pk):
+            account_mark_failing(account=account, error=CircuitOpen())
+        raise
+    except InvalidInput:
+        raise  # never reached GoKarla: says nothing about its health
+    except GoKarlaError:
+        breaker_success(account_id=account.pk)  # GoKarla answered, if not with a record
+        raise
+    if breaker_success(account_id=account.pk):
+        account_mark_connected(account=account)
+    return result
 
 
 def _ask(workspace, account, action, reference, use_cache) -> tuple[list[Hit], GoKarlaError | None]:

@@ -1,0 +1,75 @@
+"""A circuit breaker per GoKarla account, kept in the shared cache (so every process agrees).
+
+After ``BREAKER_FAILURES`` timeouts, connection errors or 5xx answers in a row, calls to that
+account fail fast for ``BREAKER_COOLDOWN_SECONDS`` (no upstream call, no waiting on a dead
+GoKarla). Then one request probes: success closes the breaker, failure opens it again.
+Answers that say something about the request (400/401/403/404, not found) never trip it:
+GoKarla is up, the question was the problem.
+"""
+
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+
+from karla_sidebar.gokarla import Unavailable
+
+
+class CircuitOpen(Unavailable):
+    default_message = (
+        "GoKarla has not been answering for this account, so Karla Sidebar is pausing calls "
+        "for a moment. Try again in a minute."
+    )
+
+    def __init__(self, message: str | None = None, *, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def _keys(account_id: int) -> tuple[str, str, str]:
+    base = f"breaker:{account_id}"
+    return f"{base}:failures", f"{base}:open-until", f"{base}:probe"
+
+
+def breaker_check(*, account_id: int) -> None:
+    """Raise CircuitOpen while the account's breaker is open (one probe gets through after)."""
+    _, open_key, probe_key = _keys(account_id)
+    open_until = cache.get(open_key)
+    if open_until is None:
+        return
+    now = time.time()
+    if now < open_until:
+        raise CircuitOpen(retry_after=open_until - now)
+    # Half-open: the first caller after the cool-down probes; the others keep failing fast.
+    if not cache.add(probe_key, 1, timeout=int(settings.GOKARLA_DEADLINE_SECONDS) + 5):
+        raise CircuitOpen(retry_after=settings.GOKARLA_DEADLINE_SECONDS)
+
+
+def breaker_success(*, account_id: int) -> bool:
+    """GoKarla answered: close the breaker. True when it had been open."""
+    failures_key, open_key, probe_key = _keys(account_id)
+    was_open = cache.get(open_key) is not None
+    if was_open or cache.get(failures_key):
+        cache.delete_many([failures_key, open_key, probe_key])
+    return was_open
+
+
+def breaker_failure(*, account_id: int) -> bool:
+    """Count a failure; True when this one opened the breaker."""
+    failures_key, open_key, probe_key = _keys(account_id)
+    cooldown = settings.BREAKER_COOLDOWN_SECONDS
+    cache.add(failures_key, 0, timeout=int(cooldown * 10))
+    try:
+        failures = cache.incr(failures_key)
+    except ValueError:
+        failures = 1
+    if failures >= settings.BREAKER_FAILURES or cache.get(probe_key):
+        cache.set(open_key, time.time() + cooldown, timeout=int(cooldown * 10))
+        cache.delete(probe_key)
+        return True
+    return False
+
+
+def breaker_is_open(*, account_id: int) -> bool:
+    open_until = cache.get(_keys(account_id)[1])
+    return open_until is not None and time.time() < open_until

@@ -1,0 +1,177 @@
+"""Resilience: the circuit breaker per account, and every fault through sidebar and API."""
+
+import time
+
+import pytest
+
+from accounts.api_keys import api_key_create
+from accounts.models import GoKarlaAccount
+from karla_sidebar import lookups
+from karla_sidebar.breaker import CircuitOpen, breaker_is_open
+from karla_sidebar.gokarla import OrderNotFound, Unavailable
+from karla_sidebar.models import LookupRecord
+
+ADA = lookups.Actor(source="sidebar", actor_id="a-1", actor_name="Ada Agent")
+
+
+def order(workspace, reference, **kwargs):
+    return lookups.order_lookup(workspace=workspace, reference=reference, actor=ADA, **kwargs)
+
+
+@pytest.fixture
+def breaker(settings):
+    settings.BREAKER_FAILURES = 3
+    settings.BREAKER_COOLDOWN_SECONDS = 0.5
+    return settings
+
+
+def test_repeated_failures_open_the_breaker_and_it_fails_fast(
+    breaker, workspace, shop_account, sandbox
+):
+    for _ in range(3):
+        with pytest.raises(Unavailable):
+            order(workspace, "err-500")
+    assert breaker_is_open(account_id=shop_account.pk)
+    shop_account.refresh_from_db()
+    assert shop_account.status == "failing" and "pausing calls" in shop_account.last_error
+
+    connections = sandbox.connections_opened
+    started = time.perf_counter()
+    with pytest.raises(CircuitOpen, match="pausing calls"):
+        order(workspace, "1001", use_cache=False)
+    assert time.perf_counter() - started < 0.1
+    assert sandbox.connections_opened == connections  # no upstream call
+    assert LookupRecord.objects.filter(outcome="unavailable").count() == 4
+
+
+def test_after_the_cooldown_one_probe_closes_it(breaker, workspace, shop_account):
+    for _ in range(3):
+        with pytest.raises(Unavailable):
+            order(workspace, "err-500")
+    time.sleep(0.6)
+    assert order(workspace, "1001").first.record.order_number == "1001"
+    assert not breaker_is_open(account_id=shop_account.pk)
+    assert GoKarlaAccount.objects.get(pk=shop_account.pk).status == "connected"
+
+
+def test_a_failed_probe_opens_it_again(breaker, workspace, shop_account):
+    for _ in range(3):
+        with pytest.raises(Unavailable):
+            order(workspace, "err-500")
+    time.sleep(0.6)
+    with pytest.raises(Unavailable):
+        order(workspace, "err-503")
+    assert breaker_is_open(account_id=shop_account.pk)
+
+
+def test_not_found_and_rejections_never_trip_it(breaker, workspace, shop_account):
+    for _ in range(6):
+        with pytest.raises(OrderNotFound):
+            order(workspace, "9999")
+    assert not breaker_is_open(account_id=shop_account.pk)
+
+
+def test_one_broken_account_does_not_pause_another(
+    breaker, workspace, shop_account, outlet_account
+):
+    for _ in range(3):
+        with pytest.raises(Unavailable):
+            order(workspace, "err-500", account=str(shop_account.pk))
+    result = order(workspace, "2001", account=str(outlet_account.pk))
+    assert result.first.account_label == "Demo Outlet"
+
+
+def test_test_connection_closes_the_breaker(breaker, workspace, shop_account):
+    from accounts.services import account_test
+
+    for _ in range(3):
+        with pytest.raises(Unavailable):
+            order(workspace, "err-500")
+    account_test(account=GoKarlaAccount.objects.get(pk=shop_account.pk))
+    assert not breaker_is_open(account_id=shop_account.pk)
+
+
+# The fault matrix: each trigger through the sidebar and the API, one record each
+
+FAULTS = [
+    # trigger, API status, API code, message the agent or caller reads, history outcome
+    ("err-500", 502, "unavailable", "GoKarla is not available right now", "unavailable"),
+    ("err-503", 502, "unavailable", "GoKarla is not available right now", "unavailable"),
+    ("err-flaky", 404, "not_found", "No order with that number", "not_found"),
+    ("err-timeout", 504, "timeout", "GoKarla did not answer in time", "timeout"),
+    ("err-429", 429, "rate_limited", "GoKarla is limiting requests", "rate_limited"),
+    ("err-malformed", 502, "unexpected_response", "not valid JSON", "unexpected_response"),
+    ("err-html", 502, "unexpected_response", "other than JSON", "unexpected_response"),
+    ("err-redirect", 502, "unexpected_response", "does not follow", "unexpected_response"),
+    (
+        "err-huge",
+        502,
+        "unexpected_response",
+        "larger than Karla Sidebar accepts",
+        "unexpected_response",
+    ),
+]
+UPSTREAM_TEXT = [
+    "169.254.169.254",
+    "<html",
+    "Traceback",
+    "internal_server_error",
+    "service_unavailable",
+    "karla-demo-token",
+]
+
+
+@pytest.fixture
+def faults(settings, sandbox, workspace, shop_account):
+    settings.GOKARLA_DEADLINE_SECONDS = 1
+    settings.BREAKER_FAILURES = 1000  # this matrix is about each fault, not the breaker
+    sandbox.reset_faults()
+    return settings
+
+
+@pytest.mark.parametrize(("trigger", "status", "code", "message", "outcome"), FAULTS)
+def test_fault_through_the_api(client, faults, workspace, trigger, status, code, message, outcome):
+    _, key = api_key_create(workspace=workspace, name="Fault bot")
+    response = client.post(
+        "/api/v1/actions/get-order",
+        {"reference": trigger},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+    )
+    assert response.status_code == status
+    body = response.json()["error"]
+    assert body["code"] == code and message in body["message"]
+    assert not any(text in response.content.decode() for text in UPSTREAM_TEXT)
+    record = LookupRecord.objects.get()
+    assert (record.source, record.reference, record.outcome) == ("workflow", trigger, outcome)
+
+
+@pytest.mark.parametrize(("trigger", "status", "code", "message", "outcome"), FAULTS)
+def test_fault_through_the_sidebar(
+    client, faults, workspace, trigger, status, code, message, outcome
+):
+    from karla_sidebar.launch import SidebarSession, sidebar_token_issue
+
+    token = sidebar_token_issue(
+        SidebarSession(
+            workspace_id=workspace.pk,
+            workspace_slug=workspace.slug,
+            agent_id="a-1",
+            agent_name="Ada",
+            conversation="c-1",
+            customer_email="",
+            tz="",
+        )
+    )
+    response = client.post(
+        "/sidebar/order/",
+        {"reference": trigger},
+        HTTP_X_KARLA_SIDEBAR_TOKEN=token,
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert message in page and 'role="alert"' in page
+    assert not any(text in page for text in UPSTREAM_TEXT)
+    record = LookupRecord.objects.get()
+    assert (record.source, record.reference, record.outcome) == ("sidebar", trigger, outcome)

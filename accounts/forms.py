@@ -3,7 +3,9 @@
 import re
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 
+from accounts.throttle import login_failed, login_locked, login_succeeded
 from karla_sidebar.gokarla import GoKarlaError, InvalidGoKarlaURL, InvalidInput, endpoint_from_url
 
 _USERINFO = re.compile(r"//[^/?#]*@")
@@ -114,3 +116,26 @@ class ApiKeyForm(forms.Form):
         max_length=100,
         help_text="Say what uses it, e.g. “ArminCX order-status workflow”. Shown in the history.",
     )
+
+
+class ThrottledAuthenticationForm(AuthenticationForm):
+    """Django's login form, refusing to check passwords after too many recent failures."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "locked": "Too many failed attempts. Wait 15 minutes, then try again.",
+    }
+
+    def clean(self):
+        username = self.data.get("username", "")
+        address = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
+        if login_locked(username=username, address=address):
+            self.locked = True
+            raise forms.ValidationError(self.error_messages["locked"], code="locked")
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            login_failed(username=username, address=address)
+            raise
+        login_succeeded(username=username, address=address)
+        return cleaned

@@ -6,6 +6,7 @@ an HTMX request, the partial of the same template.
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,7 +15,12 @@ from django_htmx.http import reswap, retarget, trigger_client_event
 
 from accounts import api_keys, selectors, services
 from accounts.access import SESSION_KEY, workspace_required
-from accounts.forms import AccountConnectForm, ApiKeyForm, TokenUpdateForm
+from accounts.forms import (
+    AccountConnectForm,
+    ApiKeyForm,
+    ThrottledAuthenticationForm,
+    TokenUpdateForm,
+)
 from karla_sidebar.gokarla import GoKarlaError
 from karla_sidebar.security import sidebar_frame_ancestors
 
@@ -225,3 +231,14 @@ def api_key_revoke(request, key_id):
     api_keys.api_key_revoke(api_key=api_key)
     messages.success(request, f"Revoked {api_key.name}. Calls with it are refused from now on.")
     return redirect("accounts:gokarla-api-keys")
+
+
+class LoginView(auth_views.LoginView):
+    authentication_form = ThrottledAuthenticationForm
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if getattr(form, "locked", False):
+            response.status_code = 429
+        return response

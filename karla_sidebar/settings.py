@@ -162,6 +162,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "/login/"
+# Failed logins allowed per 15 minutes, per username and per client address.
+LOGIN_FAILURES_PER_USER = int(env_number("LOGIN_FAILURES_PER_USER", 5, minimum=1))
+LOGIN_FAILURES_PER_ADDRESS = int(env_number("LOGIN_FAILURES_PER_ADDRESS", 20, minimum=1))
 LOGIN_REDIRECT_URL = "/settings/integrations/gokarla/accounts/"
 LOGOUT_REDIRECT_URL = "/login/"
 
@@ -183,6 +186,21 @@ STORAGES = {
         )
     },
 }
+
+# HTTPS. Production sits behind a TLS-terminating load balancer that sets X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+# Load balancers probe these over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz/?$"]
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_HSTS_SECONDS = int(env_number("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 
 # GoKarla: which hosts an admin may connect, and how long one operation may take.
 GOKARLA_ALLOWED_HOSTS = env_list("GOKARLA_ALLOWED_HOSTS", "*.gokarla.io")

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from accounts import views as account_views
 from karla_sidebar import api, demo, history, sidebar
 
 sidebar_urls = (
@@ -17,13 +18,20 @@ sidebar_urls = (
 )
 
 history_urls = (
-    [path("settings/integrations/gokarla/history/", history.history_page, name="list")],
+    [
+        path("settings/integrations/gokarla/history/", history.history_page, name="list"),
+        path(
+            "settings/integrations/gokarla/history/export.csv",
+            history.history_export,
+            name="export",
+        ),
+    ],
     "history",
 )
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="accounts:gokarla-accounts"), name="home"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", account_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("sidebar/", include(sidebar_urls)),
     path("demo/conversation/", demo.conversation, name="demo-conversation"),

@@ -10,6 +10,8 @@ os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-production-us
 os.environ.setdefault("FIELD_ENCRYPTION_KEY", "uZ3Jx7m5J4Bq1zQJZb8vT9N4t0nq1d3y2QxY6o8sM1E=")
 os.environ.setdefault("SANDBOX_ENABLED", "1")
 os.environ.setdefault("DEBUG", "0")
+# The test client and live servers speak plain HTTP (production sits behind TLS).
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 
 from karla_sidebar.settings import *  # noqa: F403
 

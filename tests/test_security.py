@@ -1,0 +1,286 @@
+"""The security checklist. Each section is one promise of DESIGN.md's security rules.
+
+1. Launch tokens          5. Secrets never leave the server
+2. Sidebar tokens         6. Brute force
+3. Framing and headers    7. GoKarla redirects are never followed
+4. Isolation between workspaces
+
+Related suites: tests/test_launch.py (token internals), tests/test_accounts_tab.py and
+tests/test_api.py (isolation per endpoint), tests/test_resilience.py (fault matrix).
+"""
+
+import contextlib
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from django.test import Client
+
+from karla_sidebar import lookups
+from karla_sidebar.gokarla import GoKarlaError
+from karla_sidebar.launch import SidebarSession, sidebar_token_issue
+from tests.test_sidebar import REFUSED, b64, claims, launch, sign
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN_HEADER = "HTTP_X_KARLA_SIDEBAR_TOKEN"
+
+
+# 1. Launch tokens: every bad one is a 401 with no data
+
+
+@pytest.mark.parametrize(
+    "make_token",
+    [
+        pytest.param(
+            lambda: sign(claims(iat=int(time.time()) - 400, exp=int(time.time()) - 100)),
+            id="expired",
+        ),
+        pytest.param(lambda: sign(claims())[:-3] + "abc", id="tampered"),
+        pytest.param(lambda: sign(claims(aud="someone-else")), id="wrong-aud"),
+        pytest.param(lambda: sign(claims(iss="not-armincx")), id="wrong-iss"),
+        pytest.param(
+            lambda: f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims())}.", id="alg-none"
+        ),
+        pytest.param(lambda: sign(claims(), algorithm="HS512"), id="hs512"),
+        pytest.param(
+            lambda: f"{b64({'alg': 'RS256', 'typ': 'JWT'})}.{b64(claims())}.c2ln", id="rs256"
+        ),
+        pytest.param(
+            lambda: sign(claims(), secret="globex-sidebar-secret-0123456789abcdef"),
+            id="other-workspace-secret",
+        ),
+        pytest.param(lambda: sign(claims(sub=None)), id="missing-sub"),
+        pytest.param(lambda: sign(claims(jti=None)), id="missing-jti"),
+        pytest.param(lambda: sign(claims(exp=int(time.time()) + 3600)), id="over-long-lifetime"),
+        pytest.param(lambda: sign(claims(workspace="nope")), id="unknown-workspace"),
+        pytest.param(lambda: "", id="no-token"),
+    ],
+)
+def test_bad_launch_is_refused_with_no_data(client, shop_account, other_workspace, make_token):
+    response = launch(client, make_token())
+    assert response.status_code == 401
+    body = response.content.decode()
+    assert REFUSED in body
+    assert "Get Order" not in body and "karla-sidebar-token" not in body
+
+
+def test_launch_token_is_single_use(client, shop_account):
+    token = sign(claims())
+    assert launch(client, token).status_code == 200
+    assert launch(client, token).status_code == 401
+
+
+def test_refusal_logs_reason_but_never_the_token(client, shop_account, caplog):
+    token = sign(claims(aud="nope"))
+    launch(client, token)
+    assert "refused" in caplog.text
+    assert token not in caplog.text and token.split(".")[2] not in caplog.text
+
+
+# 2. Sidebar tokens: short-lived, bound to the workspace, only in the header
+
+
+def sidebar_token(workspace, **overrides):
+    fields = {
+        "workspace_id": workspace.pk,
+        "workspace_slug": workspace.slug,
+        "agent_id": "a-1",
+        "agent_name": "Ada",
+        "conversation": "",
+        "customer_email": "",
+        "tz": "",
+    }
+    return sidebar_token_issue(SidebarSession(**{**fields, **overrides}))
+
+
+def test_expired_sidebar_token_is_refused(client, workspace, shop_account, settings):
+    token = sidebar_token(workspace)
+    settings.SIDEBAR_TOKEN_SECONDS = 0
+    time.sleep(1)
+    response = client.post("/sidebar/order/", {"reference": "1001"}, **{TOKEN_HEADER: token})
+    assert response.status_code == 401
+
+
+def test_sidebar_token_for_another_workspace_is_refused(client, workspace, other_workspace):
+    forged = sidebar_token(other_workspace, workspace_slug=workspace.slug)
+    response = client.post("/sidebar/order/", {"reference": "1001"}, **{TOKEN_HEADER: forged})
+    assert response.status_code == 401
+
+
+def test_sidebar_token_as_cookie_or_query_is_refused(workspace, shop_account):
+    token = sidebar_token(workspace)
+    client = Client()
+    client.cookies["X-Karla-Sidebar-Token"] = token
+    client.cookies["sidebar_token"] = token
+    assert client.post("/sidebar/order/", {"reference": "1001"}).status_code == 401
+    assert client.post(f"/sidebar/order/?token={token}", {"reference": "1001"}).status_code == 401
+
+
+# 3. Framing and headers on every kind of response
+
+
+def test_sidebar_may_be_framed_only_by_armincx(client, settings, shop_account):
+    settings.SIDEBAR_FRAME_ANCESTORS = ["https://app.armincx.example"]
+    for response in (launch(client, sign(claims())), launch(client, "bad")):
+        assert "X-Frame-Options" not in response
+        assert "frame-ancestors https://app.armincx.example" in response["Content-Security-Policy"]
+        assert "'unsafe-inline'" not in response["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/login/",
+        "/settings/integrations/gokarla/accounts/",
+        "/no-such-page/",
+        "/django-admin/login/",
+    ],
+)
+def test_everything_else_refuses_framing(client, db, path):
+    response = client.get(path)
+    assert response["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("post", "/api/v1/actions/get-order"), ("get", "/api/v1/openapi.json")],
+)
+def test_api_responses_carry_the_security_headers(client, db, method, path):
+    response = getattr(client, method)(path)
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_deploy_check_is_clean_with_production_settings():
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DJANGO_SETTINGS_MODULE", "DEBUG", "SECURE_SSL_REDIRECT"}
+    }
+    env.update(
+        KARLA_ENV_FILE="",
+        DEBUG="0",
+        SECRET_KEY="p" * 30 + Fernet.generate_key().decode(),
+        FIELD_ENCRYPTION_KEY=Fernet.generate_key().decode(),
+        SANDBOX_ENABLED="0",
+        ALLOWED_HOSTS="karla.example.com",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_admin_cookies_are_secure_httponly_and_lax(client, alice):
+    client.get("/login/")
+    response = client.post("/login/", {"username": "alice", "password": "pw-alice"})
+    assert response.status_code == 302
+    for name in ("sessionid", "csrftoken"):
+        cookie = response.cookies.get(name) or client.cookies[name]
+        assert cookie["secure"] and cookie["httponly"], name
+        assert cookie["samesite"] == "Lax", name
+
+
+# 4. Isolation: another workspace's ids answer 404; cache keys carry the workspace
+
+
+def test_cache_keys_carry_the_workspace(workspace, shop_account):
+    key = lookups._cache_key(workspace, shop_account, "order", "1001")
+    assert key.startswith(f"lookup:{workspace.pk}:{shop_account.pk}:")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/settings/integrations/gokarla/accounts/{id}/test/",
+        "/settings/integrations/gokarla/accounts/{id}/token/",
+        "/settings/integrations/gokarla/accounts/{id}/default/",
+        "/settings/integrations/gokarla/accounts/{id}/remove/",
+    ],
+)
+def test_another_workspaces_account_ids_answer_404(gwen_client, shop_account, path):
+    assert gwen_client.post(path.format(id=shop_account.pk)).status_code == 404
+
+
+# 5. Secrets: the GoKarla token never leaves the server
+
+
+def test_token_never_in_logs_even_at_debug_during_failures(client, workspace, shop_account, caplog):
+    caplog.set_level(logging.DEBUG)
+    actor = lookups.Actor(source="sidebar", actor_id="a-1", actor_name="Ada")
+    for reference in ("1001", "err-500", "err-html", "err-redirect"):
+        with contextlib.suppress(GoKarlaError):
+            lookups.order_lookup(
+                workspace=workspace, reference=reference, actor=actor, use_cache=False
+            )
+    type(shop_account).objects.filter(pk=shop_account.pk).update(api_token="karla-revoked-token")
+    with pytest.raises(GoKarlaError) as failure:
+        lookups.order_lookup(workspace=workspace, reference="1001", actor=actor, use_cache=False)
+    assert caplog.records
+    for secret in ("karla-demo-token", "karla-revoked-token", "ZGVtby1zaG9w"):
+        assert secret not in caplog.text
+        assert secret not in str(failure.value) and secret not in repr(failure.value)
+
+
+def test_server_error_page_shows_no_token(workspace, shop_account, monkeypatch):
+    from karla_sidebar import sidebar
+
+    def explode(**kwargs):
+        raise RuntimeError(f"boom with {shop_account.api_token!r}")  # a bug leaking secrets
+
+    monkeypatch.setattr(sidebar.lookups, "order_lookup", explode)
+    client = Client(raise_request_exception=False)
+    response = client.post(
+        "/sidebar/order/", {"reference": "1001"}, **{TOKEN_HEADER: sidebar_token(workspace)}
+    )
+    assert response.status_code == 500
+    assert b"karla-demo-token" not in response.content
+    assert b"Traceback" not in response.content
+
+
+# 6. Brute force: failed logins are limited; API keys are rate limited (tests/test_api.py)
+
+
+def test_repeated_failed_logins_are_locked_out(client, alice, settings):
+    settings.LOGIN_FAILURES_PER_USER = 3
+    for _ in range(3):
+        response = client.post("/login/", {"username": "alice", "password": "guess"})
+        assert response.status_code == 200
+    response = client.post("/login/", {"username": "alice", "password": "pw-alice"})
+    assert response.status_code == 429
+    assert "Too many failed attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_successful_login_resets_the_count(client, alice, settings):
+    settings.LOGIN_FAILURES_PER_USER = 3
+    client.post("/login/", {"username": "alice", "password": "guess"})
+    client.post("/login/", {"username": "alice", "password": "guess"})
+    assert client.post("/login/", {"username": "alice", "password": "pw-alice"}).status_code == 302
+    client.logout()
+    client.post("/login/", {"username": "alice", "password": "guess"})
+    assert client.post("/login/", {"username": "alice", "password": "pw-alice"}).status_code == 302
+
+
+# 7. GoKarla redirects are never followed (also per trigger in tests/test_resilience.py)
+
+
+def test_redirect_to_metadata_address_is_not_followed(workspace, shop_account, sandbox):
+    from karla_sidebar.gokarla import UnexpectedResponse
+
+    actor = lookups.Actor(source="sidebar", actor_id="a-1", actor_name="Ada")
+    with pytest.raises(UnexpectedResponse, match="does not follow"):
+        lookups.order_lookup(workspace=workspace, reference="err-redirect", actor=actor)

@@ -7,6 +7,7 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from accounts.throttle import login_failed, login_locked, login_succeeded
 from karla_sidebar.gokarla import GoKarlaError, InvalidGoKarlaURL, InvalidInput, endpoint_from_url
+from karla_sidebar.gokarla.client import CREDENTIAL_MESSAGE, credential_is_valid
 
 _USERINFO = re.compile(r"//[^/?#]*@")
 
@@ -77,6 +78,12 @@ class AccountConnectForm(forms.Form):
                 self.url_notes = endpoint.notes
         return cleaned
 
+    def clean_username(self):
+        return _credential(self.cleaned_data["username"])
+
+    def clean_api_token(self):
+        return _credential(self.cleaned_data["api_token"])
+
     def clean_url(self):
         url = self.cleaned_data["url"]
         if _USERINFO.search(url):
@@ -95,6 +102,12 @@ class AccountConnectForm(forms.Form):
         self.add_error(field, error.message)
 
 
+def _credential(value: str) -> str:
+    if not credential_is_valid(value):
+        raise forms.ValidationError(CREDENTIAL_MESSAGE)
+    return value
+
+
 class TokenUpdateForm(forms.Form):
     api_token = forms.CharField(
         label="New API Token",
@@ -105,6 +118,10 @@ class TokenUpdateForm(forms.Form):
             "Leave blank to keep the current token. A new token is verified before it is saved."
         ),
     )
+
+    def clean_api_token(self):
+        token = self.cleaned_data["api_token"]
+        return _credential(token) if token else token
 
     def add_gokarla_error(self, error: GoKarlaError) -> None:
         self.add_error("api_token", error.message)

@@ -327,3 +327,11 @@ def test_rotation_keeps_the_previous_secret_valid_for_the_grace_period(alice_cli
     assert workspace.sidebar_secret != "acme-sidebar-secret-0123456789abcdef"
     assert workspace.previous_sidebar_secret == "acme-sidebar-secret-0123456789abcdef"
     assert launch_token_verify(old_token).agent_id == "a-1"  # signed with the old secret
+
+
+@pytest.mark.parametrize("token", ["tok en", "tök", "tok\u200b"])
+def test_token_with_spaces_or_non_ascii_is_refused_before_gokarla(alice_client, token):
+    with responses.RequestsMock() as mock:
+        response = add(alice_client, "https://acme.gokarla.io", "acme", token)
+        assert not mock.calls
+    assert "only letters, digits and punctuation" in field_errors(response, "api_token")

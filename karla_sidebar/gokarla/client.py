@@ -74,6 +74,16 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 _local = threading.local()
 
+_CREDENTIAL = re.compile(r"[!-~]{1,500}")  # printable ASCII, no spaces
+CREDENTIAL_MESSAGE = (
+    "GoKarla usernames and API tokens contain only letters, digits and punctuation, without "
+    "spaces. Copy them again from GoKarla's portal."
+)
+
+
+def credential_is_valid(value: str) -> bool:
+    return bool(_CREDENTIAL.fullmatch(value or ""))
+
 
 def http_session() -> requests.Session:
     """This thread's session, created on first use (and again in a forked child process)."""
@@ -115,6 +125,9 @@ class GoKarlaClient:
         deadline: float | None = None,
         connect_timeout: float | None = None,
     ):
+        if not (credential_is_valid(username) and credential_is_valid(token)):
+            # HTTP Basic carries them as plain text: GoKarla's are printable ASCII.
+            raise CredentialsRejected(CREDENTIAL_MESSAGE)
         self.endpoint = endpoint
         self.username = username
         self._token = token

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test lint format install install-dev browser clean
+.PHONY: run run-prod test lint format install install-dev browser clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,13 @@ install-dev: $(VENV)/.installed-dev
 run: $(VENV)/.installed .env.local
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py rundemo
+
+.env.prod:
+	$(PYTHON) scripts/write_dev_env.py $@ --prod
+
+# The production profile on this machine (PostgreSQL, Redis, gunicorn): docs/deploy.md.
+run-prod: $(VENV)/.installed .env.prod
+	bash scripts/run-prod
 
 # Debian's Chromium for the browser tests (installed when we may; the tests say when it is missing).
 browser:

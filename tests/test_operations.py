@@ -209,8 +209,27 @@ def test_request_logs_never_show_a_launch_token():
     from karla_sidebar.logging import RedactLaunchTokens
 
     record = logging.LogRecord(
-        "django.server", logging.INFO, __file__, 1, '"%s" %s %s',
-        ("GET /sidebar/?token=eyJhbGciOi.payload.sig&x=1 HTTP/1.1", "200", "3673"), None,
+        "django.server",
+        logging.INFO,
+        __file__,
+        1,
+        '"%s" %s %s',
+        ("GET /sidebar/?token=eyJhbGciOi.payload.sig&x=1 HTTP/1.1", "200", "3673"),
+        None,
     )
     assert RedactLaunchTokens().filter(record)
     assert record.getMessage() == '"GET /sidebar/?token=[redacted]&x=1 HTTP/1.1" 200 3673'
+
+
+def test_create_workspace_with_its_first_admin(db, client, monkeypatch, capsys):
+    monkeypatch.setenv("KARLA_ADMIN_PASSWORD", "a-long-admin-passphrase-42")
+    call_command("create_workspace", "--slug", "acme", "--name", "Acme", "--admin", "alice")
+    assert "created with alice as its admin" in capsys.readouterr().out
+    assert Membership.objects.get(user__username="alice").role == "admin"
+    assert client.login(username="alice", password="a-long-admin-passphrase-42")
+    assert b"Acme" in client.get("/settings/integrations/gokarla/accounts/").content
+    with pytest.raises(CommandError, match="exists already"):
+        call_command("create_workspace", "--slug", "acme", "--name", "Acme", "--admin", "alice")
+    monkeypatch.setenv("KARLA_ADMIN_PASSWORD", "short")
+    with pytest.raises(CommandError, match="too short"):
+        call_command("create_workspace", "--slug", "beta", "--name", "B", "--admin", "bob")

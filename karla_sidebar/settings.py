@@ -72,6 +72,8 @@ def env_required(name: str, *, dev_default: str) -> str:
 DEBUG = env_bool("DEBUG")
 
 SECRET_KEY = env_required("SECRET_KEY", dev_default="django-insecure-local-development-only")
+# Previous keys, still accepted for signatures while a new SECRET_KEY rolls out.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 # A list, newest key first: rows are decrypted with any key and written with the first.
 FIELD_ENCRYPTION_KEY = env_list(
     "FIELD_ENCRYPTION_KEY",

@@ -50,13 +50,21 @@ class LookupRecord(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # The history page filters by workspace and time first; the wider time index also
+        # covers its summary and chart (outcome, latency) without reading the table. The
+        # account index serves the account filter and the labels of removed accounts.
         indexes = [
-            models.Index(fields=["workspace", "-created_at"], name="lookup_by_time"),
+            models.Index(
+                fields=["workspace", "-created_at", "outcome", "latency_ms"], name="lookup_by_time"
+            ),
             models.Index(
                 fields=["workspace", "conversation", "-created_at"], name="lookup_by_conv"
             ),
             models.Index(fields=["workspace", "actor_id", "-created_at"], name="lookup_by_actor"),
             models.Index(fields=["workspace", "outcome", "-created_at"], name="lookup_by_outcome"),
+            models.Index(
+                fields=["workspace", "account", "account_label"], name="lookup_by_account"
+            ),
         ]
 
     def __str__(self) -> str:

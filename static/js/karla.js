@@ -1,6 +1,17 @@
 // Karla Sidebar's one script: copy buttons (every page), the settings dialog, and the
 // sidebar's header session. Each part only acts where its elements exist.
 
+// Settings pages show times in the viewer's zone: tell the server which one it is.
+(function () {
+  "use strict";
+  if (document.querySelector('meta[name="karla-sidebar-token"]')) { return; }  // not in the sidebar
+  var zone = "";
+  try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return; }
+  if (!zone || document.cookie.indexOf("karla_tz=" + zone) !== -1) { return; }
+  var secure = location.protocol === "https:" ? "; Secure" : "";
+  document.cookie = "karla_tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax" + secure;
+})();
+
 // Shared by every page: copy buttons. <button data-copy="#element-id"> or data-copy-text="…".
 (function () {
   "use strict";

@@ -1,0 +1,124 @@
+"""The chart of lookups per day: geometry worked out here, so the template only places the
+shapes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from karla_sidebar.models import LookupRecord
+
+# The chart shows the last CHART_DAYS days of the filtered range, or the chosen range up to
+# CHART_MAX_DAYS days (one bar per day stays readable at desktop width).
+CHART_DAYS = 30
+CHART_MAX_DAYS = 92
+CHART_WIDTH, CHART_HEIGHT = 960, 180
+CHART_TOP, CHART_RIGHT, CHART_BOTTOM, CHART_LEFT = 8, 20, 22, 36  # room for the axis labels
+
+
+def chart_range(*, filters: Mapping[str, Any], today: dt.date) -> tuple[dt.date, dt.date]:
+    """The days the chart shows: the last CHART_DAYS of the filtered range, or the chosen
+    range when one is set, at most CHART_MAX_DAYS ending on its last day (never empty)."""
+    start = filters.get("date_from")
+    end = filters.get("date_to") or max(today, start or today)
+    start = start or end - dt.timedelta(days=CHART_DAYS - 1)
+    return max(start, end - dt.timedelta(days=CHART_MAX_DAYS - 1)), end
+
+
+@dataclass(frozen=True, slots=True)
+class ChartSegment:
+    """One outcome's part of one day's bar."""
+
+    outcome: str
+    title: str  # "Tue Nov 3 · Timed out: 2"
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass(frozen=True, slots=True)
+class ChartDay:
+    day: dt.date
+    label: str  # "Tue Nov 3"
+    total: int
+    counts: tuple[int, ...]  # one per Chart.outcomes
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    start: dt.date
+    end: dt.date
+    total: int
+    days: tuple[ChartDay, ...]
+    outcomes: tuple[tuple[str, str], ...]  # (outcome, label) present in the range, in order
+    segments: tuple[ChartSegment, ...]
+    x_ticks: tuple[tuple[float, str], ...]  # (x, "Nov 3")
+    y_ticks: tuple[tuple[float, int], ...]  # (y, count)
+    width: int = CHART_WIDTH
+    height: int = CHART_HEIGHT
+    left: int = CHART_LEFT
+    right: int = CHART_WIDTH - CHART_RIGHT
+    label_y: int = CHART_HEIGHT - 6
+
+
+def _nice_ceiling(value: int) -> int:
+    """The smallest of 1, 2, 5, 10, 20, 50, … that is at least ``value``."""
+    step = 1
+    while True:
+        for factor in (1, 2, 5):
+            if step * factor >= value:
+                return step * factor
+        step *= 10
+
+
+def chart_build(
+    *, per_day: Mapping[dt.date, Mapping[str, int]], start: dt.date, end: dt.date
+) -> Chart:
+    """One bar per day, stacked by outcome in the order of ``LookupRecord.Outcome``, in the
+    units of the SVG's viewBox (rounded to 0.1), so that the template only places shapes."""
+    dates = [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
+    present = {outcome for counts in per_day.values() for outcome, n in counts.items() if n}
+    outcomes = tuple((o, label) for o, label in LookupRecord.Outcome.choices if o in present)
+    top = _nice_ceiling(max((sum(per_day.get(d, {}).values()) for d in dates), default=0) or 1)
+    baseline = CHART_HEIGHT - CHART_BOTTOM
+    scale = (baseline - CHART_TOP) / top
+    slot = (CHART_WIDTH - CHART_LEFT - CHART_RIGHT) / len(dates)
+    tick_every = math.ceil(len(dates) / 10)
+    days, segments, x_ticks = [], [], []
+    for index, day in enumerate(dates):
+        counts = per_day.get(day, {})
+        label = f"{day:%a %b} {day.day}"
+        x, y = CHART_LEFT + index * slot, float(baseline)
+        for outcome, outcome_label in outcomes:
+            if count := counts.get(outcome, 0):
+                y -= count * scale
+                segments.append(
+                    ChartSegment(
+                        outcome=outcome,
+                        title=f"{label} · {outcome_label}: {count}",
+                        x=round(x + slot * 0.15, 1),
+                        y=round(y, 1),
+                        width=round(slot * 0.7, 1),
+                        height=round(count * scale, 1),
+                    )
+                )
+        if (len(dates) - 1 - index) % tick_every == 0:
+            x_ticks.append((round(x + slot / 2, 1), label[4:]))
+        total = sum(counts.values())
+        days.append(ChartDay(day, label, total, tuple(counts.get(o, 0) for o, _ in outcomes)))
+    return Chart(
+        start=start,
+        end=end,
+        total=sum(day.total for day in days),
+        days=tuple(days),
+        outcomes=outcomes,
+        segments=tuple(segments),
+        x_ticks=tuple(x_ticks),
+        y_ticks=tuple(
+            (round(baseline - value * scale, 1), value) for value in sorted({0, top // 2, top})
+        ),
+    )

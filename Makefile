@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run run-prod test lint format install install-dev browser clean
+.PHONY: run run-prod test bench lint format install install-dev browser clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ browser:
 
 test: $(VENV)/.installed-dev browser
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# What the app adds to GoKarla's latency, under gunicorn: prints the figures, writes docs/performance.md.
+bench: $(VENV)/.installed-dev
+	$(PY) bench/run.py
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

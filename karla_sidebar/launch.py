@@ -318,9 +318,12 @@ def _sidebar_token_load(token: str) -> tuple[SidebarSession, Workspace]:
         raise SidebarTokenInvalid("malformed") from None
     if not isinstance(session.workspace_id, int) or isinstance(session.workspace_id, bool):
         raise SidebarTokenInvalid("malformed")
-    workspace = Workspace.objects.filter(
-        pk=session.workspace_id, slug=session.workspace_slug
-    ).first()
+    workspace = (
+        Workspace.objects.filter(pk=session.workspace_id, slug=session.workspace_slug)
+        # Every sidebar request passes here; its secrets are not needed, so not decrypted.
+        .defer("sidebar_secret", "previous_sidebar_secret")
+        .first()
+    )
     if workspace is None:
         raise SidebarTokenInvalid("unknown workspace")
     return session, workspace

@@ -146,6 +146,16 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": env_str("SQLITE_PATH") or BASE_DIR / "db.sqlite3",
+            # Several threads write history rows at once: take the write lock at the start of
+            # a transaction (no upgrade deadlocks), wait for it rather than fail, and let
+            # readers go on while one writes (WAL).
+            "OPTIONS": {
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+            "CONN_MAX_AGE": 600,
+            "CONN_HEALTH_CHECKS": True,
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -195,15 +195,7 @@ def _summary(hits: list[Hit]) -> str:
 def _lookup(*, workspace, action, reference, account, actor: Actor, use_cache=True):
     started = time.perf_counter()
     reference = (reference or "").strip()
-    record = LookupRecord(
-        workspace=workspace,
-        source=actor.source,
-        actor_id=actor.actor_id[:200],
-        actor_name=actor.actor_name[:200],
-        conversation=actor.conversation[:200],
-        action=action,
-        reference=reference[:200],
-    )
+    record = _new_record(workspace, action, reference, actor)
     hits: list[Hit] = []
     try:
         accounts = _accounts_for(workspace, account)
@@ -301,13 +293,19 @@ def customer_orders_lookup(*, workspace, email, actor: Actor, use_cache=True):
 
 def lookup_refused(*, workspace, action, reference, actor: Actor, error: GoKarlaError) -> None:
     """Record a lookup refused before it reached GoKarla (bad input, our own rate limit)."""
-    LookupRecord.objects.create(
+    record = _new_record(workspace, action, (reference or "").strip(), actor)
+    record.outcome = error.code
+    record.save()
+
+
+def _new_record(workspace, action: str, reference: str, actor: Actor) -> LookupRecord:
+    """The history row of one lookup, not yet saved (the lookup fills in its outcome)."""
+    return LookupRecord(
         workspace=workspace,
         source=actor.source,
         actor_id=actor.actor_id[:200],
         actor_name=actor.actor_name[:200],
         conversation=actor.conversation[:200],
         action=action,
-        reference=(reference or "").strip()[:200],
-        outcome=error.code,
+        reference=reference[:200],
     )

@@ -14,7 +14,8 @@ Tasks:
 - ``floor --sandbox-url URL --lookups N``: the GoKarla client alone, ``order_find("1001")``
   against the sandbox, sequential over one kept-alive connection: N latencies in ms, and the
   client's own CPU per call.
-- ``count``: how many ``LookupRecord`` rows the history holds.
+- ``count``: how many ``LookupRecord`` rows the history holds, in all, by actor (agent id or
+  API key) and by outcome (``bench/soak.py`` compares them with the requests it made).
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ def _django() -> None:
 
 
 def setup(sandbox_url: str, agents: int) -> dict:
+    from django.conf import settings
+
     from accounts.api_keys import api_key_create
     from accounts.models import Workspace
     from accounts.services import account_connect
@@ -74,6 +77,7 @@ def setup(sandbox_url: str, agents: int) -> dict:
         "launch_tokens": [mint(number) for number in range(agents)],
         "first_load_token": mint(agents, customer_email=FIRST_LOAD_EMAIL),
         "tokens_valid_seconds": MAX_LIFETIME_SECONDS,
+        "breaker_cooldown_seconds": settings.BREAKER_COOLDOWN_SECONDS,
     }
 
 
@@ -99,9 +103,19 @@ def floor(sandbox_url: str, lookups: int) -> dict:
 
 
 def count() -> dict:
+    from django.db.models import Count
+
     from karla_sidebar.models import LookupRecord
 
-    return {"lookup_records": LookupRecord.objects.count()}
+    def grouped(column: str) -> dict[str, int]:
+        rows = LookupRecord.objects.values_list(column).annotate(n=Count("pk")).order_by()
+        return {str(value): n for value, n in rows}
+
+    return {
+        "lookup_records": LookupRecord.objects.count(),
+        "by_actor": grouped("actor_id"),
+        "by_outcome": grouped("outcome"),
+    }
 
 
 def main() -> None:

@@ -188,6 +188,15 @@ class Service:
     def cpu_seconds(self) -> tuple[float, set[int]]:
         return group_cpu_seconds(self.pgid)
 
+    def kill(self) -> None:
+        """SIGKILL to the whole group at once, as a crash would stop it (no clean shutdown);
+        then reaped and its log closed like ``stop``."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pgid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=10)
+        self.stop()
+
     def stop(self) -> None:
         """SIGTERM to the group, then SIGKILL to whatever of it is still there."""
         if self in _services:
@@ -254,9 +263,17 @@ def app_task(env: dict[str, str], *args: str) -> dict:
     return json.loads(run_command([*TASKS, *args], env, f"app_tasks {args[0]}"))
 
 
-def start_sandbox(env: dict[str, str], log_dir: Path) -> tuple[Service, str]:
-    argv = [PY, "manage.py", "runsandbox", "--port", "0", "--latency-ms", str(SANDBOX_LATENCY_MS)]
-    service = Service("sandbox", argv, env, log_dir)
+def start_sandbox(
+    env: dict[str, str],
+    log_dir: Path,
+    *,
+    port: int = 0,
+    latency_ms: int = SANDBOX_LATENCY_MS,
+    name: str = "sandbox",
+) -> tuple[Service, str]:
+    """``manage.py runsandbox`` on ``port`` (0: a free one); returns once it listens."""
+    argv = [PY, "manage.py", "runsandbox", "--port", str(port), "--latency-ms", str(latency_ms)]
+    service = Service(name, argv, env, log_dir)
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         found = re.search(r"listening on (http://[\d.]+:\d+)", service.log_tail(5))
@@ -264,7 +281,7 @@ def start_sandbox(env: dict[str, str], log_dir: Path) -> tuple[Service, str]:
             return service, found.group(1)
         if not service.alive():
             break
-        time.sleep(0.1)
+        time.sleep(0.02)  # callers time the moment it listens (bench/soak.py)
     raise BenchError(f"the sandbox did not start:\n{service.log_tail()}")
 
 
@@ -375,20 +392,20 @@ def _pg_admin(statement: str) -> None:
         connection.execute(statement)
 
 
-def pg_create() -> None:
-    _pg_admin(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-    _pg_admin(f"CREATE DATABASE {PG_DATABASE}")
+def pg_create(database: str = PG_DATABASE) -> None:
+    _pg_admin(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+    _pg_admin(f"CREATE DATABASE {database}")
 
 
-def pg_drop() -> None:
+def pg_drop(database: str = PG_DATABASE) -> None:
     with contextlib.suppress(Exception):
-        _pg_admin(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
+        _pg_admin(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
 
 
-def redis_flush() -> None:
+def redis_flush(url: str = REDIS_URL) -> None:
     import redis
 
-    redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3, socket_timeout=3).flushdb()
+    redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3).flushdb()
 
 
 # --- measuring -------------------------------------------------------------------------------

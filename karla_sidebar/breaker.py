@@ -1,4 +1,5 @@
-"""A circuit breaker per GoKarla account, kept in the shared cache (so every process agrees).
+"""A circuit breaker per GoKarla account, kept in the Django cache: with Redis (production)
+every process agrees; with the local-memory cache each process has its own.
 
 After ``BREAKER_FAILURES`` timeouts, connection errors or 5xx answers in a row, calls to that
 account fail fast for ``BREAKER_COOLDOWN_SECONDS`` (no upstream call, no waiting on a dead
@@ -18,7 +19,7 @@ from karla_sidebar.gokarla import Unavailable
 class CircuitOpen(Unavailable):
     default_message = (
         "GoKarla has not been answering for this account, so Karla Sidebar is pausing calls "
-        "for a moment. Try again in a minute."
+        "for a few seconds. Try again shortly."
     )
 
     def __init__(self, message: str | None = None, *, retry_after: float | None = None):
@@ -31,18 +32,26 @@ def _keys(account_id: int) -> tuple[str, str, str]:
     return f"{base}:failures", f"{base}:open-until", f"{base}:probe"
 
 
-def breaker_check(*, account_id: int) -> None:
-    """Raise CircuitOpen while the account's breaker is open (one probe gets through after)."""
+def breaker_check(*, account_id: int) -> bool:
+    """Raise CircuitOpen while the account's breaker is open; after the cool-down one caller
+    gets through as the probe. Returns True for that caller, who must report the outcome
+    (``breaker_success``/``breaker_failure``) or give the probe back (``breaker_release``)."""
     _, open_key, probe_key = _keys(account_id)
     open_until = cache.get(open_key)
     if open_until is None:
-        return
+        return False
     now = time.time()
     if now < open_until:
         raise CircuitOpen(retry_after=open_until - now)
     # Half-open: the first caller after the cool-down probes; the others keep failing fast.
     if not cache.add(probe_key, 1, timeout=int(settings.GOKARLA_DEADLINE_SECONDS) + 5):
         raise CircuitOpen(retry_after=settings.GOKARLA_DEADLINE_SECONDS)
+    return True
+
+
+def breaker_release(*, account_id: int) -> None:
+    """The probe never reached GoKarla (bad input, a bug): let the next caller probe."""
+    cache.delete(_keys(account_id)[2])
 
 
 def breaker_success(*, account_id: int) -> bool:

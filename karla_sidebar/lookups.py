@@ -21,7 +21,13 @@ from django.utils import timezone
 from accounts import selectors
 from accounts.models import GoKarlaAccount, Workspace
 from accounts.services import account_client, account_mark_connected, account_mark_failing
-from karla_sidebar.breaker import CircuitOpen, breaker_check, breaker_failure, breaker_success
+from karla_sidebar.breaker import (
+    CircuitOpen,
+    breaker_check,
+    breaker_failure,
+    breaker_release,
+    breaker_success,
+)
 from karla_sidebar.gokarla import (
     AccessDenied,
     CredentialsRejected,
@@ -109,25 +115,33 @@ def _cache_key(workspace: Workspace, account: GoKarlaAccount, action: str, refer
 
 def _fetch(account: GoKarlaAccount, action: str, reference: str) -> list[Order] | Shipment:
     """One call to GoKarla through the account's circuit breaker."""
-    breaker_check(account_id=account.pk)
-    client = account_client(account=account)
+    client = account_client(account=account)  # an unreadable token fails before the breaker
+    probing = breaker_check(account_id=account.pk)
+    answered = False
     try:
         if action == LookupRecord.Action.SHIPMENT:
             result = client.shipment_get(reference)
         else:
             result = client.order_find(reference)
     except Unavailable:  # timeouts, connection errors, 5xx
+        answered = True
         if breaker_failure(account_id=account.pk):
             account_mark_failing(account=account, error=CircuitOpen())
         raise
-    except InvalidInput:
-        raise  # never reached GoKarla: says nothing about its health
-    except GoKarlaError:
-        breaker_success(account_id=account.pk)  # GoKarla answered, if not with a record
+    except GoKarlaError as error:
+        # Refused before sending (bad input) says nothing of GoKarla; any answer means it is up.
+        if not (isinstance(error, InvalidInput) and error.status_code is None):
+            answered = True
+            breaker_success(account_id=account.pk)
         raise
-    if breaker_success(account_id=account.pk):
-        account_mark_connected(account=account)
-    return result
+    else:
+        answered = True
+        if breaker_success(account_id=account.pk):
+            account_mark_connected(account=account)
+        return result
+    finally:
+        if probing and not answered:
+            breaker_release(account_id=account.pk)
 
 
 def _ask(workspace, account, action, reference, use_cache) -> tuple[list[Hit], GoKarlaError | None]:

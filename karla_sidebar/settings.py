@@ -231,7 +231,7 @@ HISTORY_RETENTION_DAYS = int(env_number("HISTORY_RETENTION_DAYS", 90, minimum=1)
 
 # Circuit breaker per GoKarla account: this many failures in a row pause calls for a while.
 BREAKER_FAILURES = int(env_number("BREAKER_FAILURES", 5, minimum=1))
-BREAKER_COOLDOWN_SECONDS = env_number("BREAKER_COOLDOWN_SECONDS", 5, minimum=1)
+BREAKER_COOLDOWN_SECONDS = env_number("BREAKER_COOLDOWN_SECONDS", 3, minimum=1)
 
 # The workflow API: calls per minute per API key.
 API_RATE_LIMIT = env_number("API_RATE_LIMIT", 60, minimum=1)

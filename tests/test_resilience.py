@@ -175,3 +175,16 @@ def test_fault_through_the_sidebar(
     assert not any(text in page for text in UPSTREAM_TEXT)
     record = LookupRecord.objects.get()
     assert (record.source, record.reference, record.outcome) == ("sidebar", trigger, outcome)
+
+
+def test_a_probe_that_never_reaches_gokarla_is_given_back(breaker, workspace, shop_account):
+    from karla_sidebar.gokarla import InvalidInput
+
+    for _ in range(3):
+        with pytest.raises(Unavailable):
+            order(workspace, "err-500")
+    time.sleep(0.6)
+    with pytest.raises(InvalidInput):
+        order(workspace, "10\x0701")  # refused before sending: the probe goes back
+    assert order(workspace, "1001", use_cache=False).first.record.order_number == "1001"
+    assert not breaker_is_open(account_id=shop_account.pk)

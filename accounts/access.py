@@ -10,6 +10,7 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.views.decorators.cache import never_cache
 
 from accounts.models import Membership
 from accounts.selectors import membership_list
@@ -32,6 +33,7 @@ def workspace_required(view=None, *, admin=False):
     """Sign-in plus a workspace membership; ``admin=True`` also requires the admin role."""
 
     def decorator(view_func):
+        @never_cache  # private pages: no shared or browser cache keeps them
         @login_required
         @wraps(view_func)
         def wrapper(request, *args, **kwargs):

@@ -25,6 +25,7 @@ from karla_sidebar.gokarla import GoKarlaError
 from karla_sidebar.security import sidebar_frame_ancestors
 
 ACCOUNTS_PAGE = "accounts/gokarla-accounts.html"
+NEW_KEY_SESSION = "new_api_key"
 
 
 def _accounts_url():
@@ -92,7 +93,8 @@ def account_add(request):
             if form.url_notes:
                 flash += " " + " ".join(form.url_notes)
             return _list_response(request, flash=flash)
-    return _dialog(request, "accounts/account-add.html", {"form": form})
+    status = 422 if form.is_bound else 200  # bound here means refused: shown with its errors
+    return _dialog(request, "accounts/account-add.html", {"form": form}, status=status)
 
 
 @require_POST
@@ -123,7 +125,10 @@ def account_token(request, account_id):
             form.add_gokarla_error(error)
         else:
             return _list_response(request, flash=f"{account.label}: token updated and verified.")
-    return _dialog(request, "accounts/account-token.html", {"form": form, "account": account})
+    status = 422 if form.is_bound else 200
+    return _dialog(
+        request, "accounts/account-token.html", {"form": form, "account": account}, status=status
+    )
 
 
 @require_POST
@@ -208,7 +213,7 @@ def _api_keys_tab(request, *, form=None, new_key="", status=200):
 @require_GET
 @workspace_required(admin=True)
 def api_keys_tab(request):
-    return _api_keys_tab(request)
+    return _api_keys_tab(request, new_key=request.session.pop(NEW_KEY_SESSION, ""))
 
 
 @require_POST
@@ -216,12 +221,13 @@ def api_keys_tab(request):
 def api_key_create(request):
     form = ApiKeyForm(request.POST)
     if not form.is_valid():
-        return _api_keys_tab(request, form=form)
+        return _api_keys_tab(request, form=form, status=422)
     _, key = api_keys.api_key_create(
         workspace=request.workspace, name=form.cleaned_data["name"], actor=request.user
     )
-    # Shown once, in this response only; never stored in plain text.
-    return _api_keys_tab(request, new_key=key)
+    # Shown once, on the page this redirects to (a reload cannot create a second key).
+    request.session[NEW_KEY_SESSION] = key
+    return redirect("accounts:gokarla-api-keys")
 
 
 @require_POST

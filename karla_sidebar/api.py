@@ -11,6 +11,7 @@ import math
 
 from django.conf import settings
 from django.http import Http404, JsonResponse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.api_keys import api_key_authenticate
@@ -154,11 +155,13 @@ def _error(error: GoKarlaError) -> JsonResponse:
 
 
 @csrf_exempt
+@never_cache
 def get_order(request):
     return _action(request, LookupRecord.Action.ORDER)
 
 
 @csrf_exempt
+@never_cache
 def get_shipment(request):
     return _action(request, LookupRecord.Action.SHIPMENT)
 

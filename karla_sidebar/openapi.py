@@ -5,6 +5,7 @@ runs against the document, so it has to say exactly what the endpoints answer.
 """
 
 from karla_sidebar.gokarla import OrderStatus, ShipmentStatus
+from karla_sidebar.gokarla.records import ATTENTION
 
 ERROR_CODES = [
     "invalid_input",
@@ -138,6 +139,12 @@ SCHEMAS = {
             "external_id": _nullable(STRING),
             "status": {"type": "string", "enum": [s.value for s in OrderStatus]},
             "status_label": STRING,
+            "attention": {
+                "type": ["string", "null"],
+                "enum": [*(s.value for s in ATTENTION), None],
+                "description": "The most serious shipment problem (delayed, failed, …) that "
+                "the order status alone would hide.",
+            },
             "placed_at": _nullable(TIME),
             "customer": _object({"name": STRING, "email": _nullable(STRING)}),
             "shipping_address": _nullable({"$ref": "#/components/schemas/Address"}),

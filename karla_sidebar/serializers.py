@@ -93,6 +93,7 @@ def order_json(order: Order) -> dict:
         "external_id": order.external_id or None,
         "status": order.status.value,
         "status_label": order.status.label,
+        "attention": order.attention.value if order.attention else None,
         "placed_at": _time(order.placed_at),
         "customer": {"name": order.customer_name, "email": order.email or None},
         "shipping_address": _address(order.address),

@@ -12,6 +12,7 @@ from django import forms
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors
@@ -66,6 +67,7 @@ def _render(request, name: str, context: dict, *, status: int = 200):
 
 
 @sidebar_frameable
+@never_cache  # the page holds the agent's session token
 @require_GET
 def launch(request):
     try:
@@ -110,7 +112,7 @@ def _run(request, action: str, lookup):
             actor=_actor(request.sidebar),
             error=error,
         )
-        return _render(request, f"{PAGE}#error", {**context, "error": error})
+        return _render(request, f"{PAGE}#error", {**context, "error": error}, status=422)
     data = form.cleaned_data
     context.update(reference=data["reference"], account=data["account"])
     try:

@@ -79,7 +79,7 @@ def test_connect_failure_explains_next_to_field_and_keeps_input(
     alice_client, workspace, sandbox_settings, username, token, field, message
 ):
     response = add(alice_client, sandbox_settings.url, username, token)
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert message in field_errors(response, field)
     body = response.content.decode()
     assert f'value="{sandbox_settings.url}"' in body  # the URL is kept

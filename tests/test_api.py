@@ -274,11 +274,13 @@ KEYS_TAB = "/settings/integrations/gokarla/api-keys/"
 def test_admin_creates_a_key_shown_once_then_revokes_it(alice_client, workspace, shop_account):
     from django.test import Client
 
-    created = alice_client.post(KEYS_TAB + "create/", {"name": "Order bot"}).content.decode()
+    created = alice_client.post(KEYS_TAB + "create/", {"name": "Order bot"}, follow=True)
+    assert created.redirect_chain == [(KEYS_TAB, 302)]  # a reload cannot create another key
+    created = created.content.decode()
     key = created.split('id="new-api-key">')[1].split("<")[0]
     assert key.startswith("karla_") and len(key) > 30
     listing = alice_client.get(KEYS_TAB).content.decode()
-    assert "Order bot" in listing and key[:12] in listing and key not in listing
+    assert "Order bot" in listing and key[:12] in listing and key not in listing  # shown once
     api = Client()
     assert call(api, ORDER, key, {"reference": "1001"}).status_code == 200
     assert "Never" not in alice_client.get(KEYS_TAB).content.decode()  # last used is shown

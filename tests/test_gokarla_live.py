@@ -11,6 +11,7 @@ from karla_sidebar.gokarla import (
     CredentialsRejected,
     Endpoint,
     GoKarlaClient,
+    NoTrackingYet,
     OrderNotFound,
     OrderStatus,
     RateLimited,
@@ -26,6 +27,10 @@ from karla_sidebar.gokarla import (
 
 DHL_1001 = "00340434161094042557"
 UPS_1006 = "1Z999AA10123456784"
+EXTERNAL_ID_1001 = "5712345601001"
+# Draft shipments (no tracking number yet), as documented in sandbox.data.
+DRAFT_1002 = "5c76cf4e-f62f-47c2-bcd4-722953d5582a"
+DRAFT_1003 = "cf6bf46d-6d6b-4529-a3e3-aa85929d550e"
 
 
 @pytest.fixture
@@ -129,6 +134,16 @@ class TestAnchorOrders:
             shop.order_find("999999")
         assert requests_logged() == ["200", "200"]
 
+    def test_1001_by_external_id_in_one_call(self, shop, requests_logged):
+        order = only(shop.order_find(EXTERNAL_ID_1001))
+        assert (order.order_number, order.external_id) == ("1001", EXTERNAL_ID_1001)
+        assert requests_logged() == ["200"]
+
+    def test_an_unknown_external_id_costs_two_calls(self, shop, requests_logged):
+        with pytest.raises(OrderNotFound):
+            shop.order_find("5712345609999")
+        assert requests_logged() == ["200", "200"]
+
     def test_another_shops_order_is_not_found(self, shop):
         with pytest.raises(OrderNotFound):
             shop.order_find("2001")
@@ -148,6 +163,38 @@ class TestShipments:
 
     def test_delayed_by_tracking_number(self, shop):
         assert shop.shipment_get(UPS_1006).status is ShipmentStatus.DELAYED
+
+    @pytest.mark.parametrize(
+        ("typed", "expected"),
+        [
+            ("1Z999 AA1 0123456784", UPS_1006),  # as UPS prints it
+            (" 1Z999 AA1 012 345 6784 ", UPS_1006),
+            ("0034 0434 1610 9404 2557", DHL_1001),
+        ],
+    )
+    def test_a_tracking_number_typed_with_spaces(self, shop, requests_logged, typed, expected):
+        assert shop.shipment_get(typed).tracking_number == expected
+        assert requests_logged() == ["200"]
+
+    @pytest.mark.parametrize(
+        ("draft", "order_number"), [(DRAFT_1002, "1002"), (DRAFT_1003, "1003")]
+    )
+    def test_a_draft_shipment_is_no_tracking_yet(self, shop, requests_logged, draft, order_number):
+        expected = {
+            product.shipment_id for product in only(shop.order_find(order_number)).line_items
+        }
+        assert draft in expected
+        for reference in (draft, draft.upper()):
+            with pytest.raises(NoTrackingYet) as caught:
+                shop.shipment_get(reference)
+            assert caught.value.status_code == 200
+            assert caught.value.message == NoTrackingYet.default_message
+            assert "No tracking data yet" in caught.value.message
+        assert requests_logged()[-2:] == ["200", "200"]
+
+    def test_another_shops_draft_is_not_found(self, connect):
+        with pytest.raises(ShipmentNotFound):
+            connect("demo-outlet", "karla-outlet-token").shipment_get(DRAFT_1002)
 
     @pytest.mark.parametrize("reference", ["NOPE-123", "8f0c1f4e-3b7a-4c1e-9a55-2f1d8c6b7a10"])
     def test_unknown_shipment_is_not_found(self, shop, reference):

@@ -27,6 +27,10 @@ from sandbox.server import SandboxServer, make_server
 DEMO = ("demo-shop", "karla-demo-token")
 OUTLET = ("demo-outlet", "karla-outlet-token")
 JANE = "jane@example.com"
+# The documented draft shipments (sandbox.data): order 1002's, and 1003's back-ordered jacket.
+DRAFT_1002 = "5c76cf4e-f62f-47c2-bcd4-722953d5582a"
+DRAFT_1003 = "cf6bf46d-6d6b-4529-a3e3-aa85929d550e"
+PREFIXES = ("/api/v1", "/v1")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -329,15 +333,97 @@ class TestShipments:
         auth = OUTLET if "outlet" in path else DEMO
         assert_gokarla_error(get(sandbox, path, auth=auth), 404, "shipment_not_found")
 
-    def test_a_draft_shipment_has_no_tracking_object(self, sandbox):
-        [draft_id] = {p["shipment_id"] for p in the_order(sandbox, "1002")["products"]}
-        response = get(sandbox, f"/shops/demo-shop/shipments/{draft_id}")
-        assert_gokarla_error(response, 404, "shipment_not_found")
-
     def test_a_search_without_tracking_number_is_422(self, sandbox):
         response = get(sandbox, "/shops/demo-shop/shipments")
         assert response.status_code == 422
         assert response.json()["detail"][0]["loc"] == ["query", "tracking_number"]
+
+
+def draft_ids(order: dict) -> list[str]:
+    """The order's draft shipments: named by its line items, absent from ``trackings[]``."""
+    tracked = {tracking["id"] for tracking in order["trackings"]}
+    named = dict.fromkeys(p["shipment_id"] for p in order["products"] if p["shipment_id"])
+    return [shipment_id for shipment_id in named if shipment_id not in tracked]
+
+
+PRE_TRANSIT_PHASES = {"order_created", "order_processed"}
+
+
+class TestDraftShipments:
+    """A draft (no tracking number yet) answers by id: "no tracking data yet", not an error."""
+
+    def assert_draft(self, server: SandboxServer, order: dict, draft: dict) -> None:
+        assert draft["order_id"] == order["uuid"]
+        assert draft["order_number"] == order["order_number"]
+        assert draft["merchant_slug"] == order["merchant_slug"]
+        assert draft["carrier"]["tracking_number"] is None
+        assert draft["carrier"]["carrier_reference"] is None
+        assert draft["state"] == "pending"
+        assert draft["estimated_arrival"] is None
+        events = draft["events"]
+        assert events, "a draft still has its pre-transit events"
+        assert {event["phase"] for event in events} <= PRE_TRANSIT_PHASES
+        assert events[0]["event_key"] == "ORDER_CREATED"
+        times = [at(event["time"]) for event in events]
+        assert times == sorted(times)
+        assert times[-1] <= server.started_at, "no event from the future"
+        assert at(draft["updated_at"]) == times[-1]
+        assert draft["products"]
+        assert {product["shipment_id"] for product in draft["products"]} == {draft["id"]}
+        assert draft["products"] == [
+            product for product in order["products"] if product["shipment_id"] == draft["id"]
+        ]
+
+    def test_1002s_draft_is_the_documented_id(self, sandbox):
+        order = the_order(sandbox, "1002")
+        assert draft_ids(order) == [DRAFT_1002]
+        response = get(sandbox, f"/shops/demo-shop/shipments/{DRAFT_1002}")
+        assert response.status_code == 200
+        assert response.headers["Content-Type"] == "application/json"
+        draft = response.json()
+        assert draft["id"] == DRAFT_1002
+        self.assert_draft(sandbox, order, draft)
+        assert [event["event_key"] for event in draft["events"]] == [
+            "ORDER_CREATED",
+            "ORDER_IN_PROCESSING",
+        ]
+
+    def test_1003s_back_ordered_jacket_is_a_second_draft(self, sandbox):
+        order = the_order(sandbox, "1003")
+        assert draft_ids(order) == [DRAFT_1003]
+        draft = get(sandbox, f"/shops/demo-shop/shipments/{DRAFT_1003}").json()
+        self.assert_draft(sandbox, order, draft)
+        assert [product["sku"] for product in draft["products"]] == ["KS-RAI-JKT-M"]
+
+    @pytest.mark.parametrize(("shop", "auth"), [("demo-shop", DEMO), ("demo-outlet", OUTLET)])
+    def test_every_draft_answers_by_id(self, sandbox, shop, auth):
+        orders = search(sandbox, shop, auth, per_page=100)
+        drafts = [(order, shipment_id) for order in orders for shipment_id in draft_ids(order)]
+        assert drafts
+        for order, shipment_id in drafts:
+            response = get(sandbox, f"/shops/{shop}/shipments/{shipment_id}", auth=auth)
+            assert response.status_code == 200, (order["order_number"], response.text)
+            self.assert_draft(sandbox, order, response.json())
+
+    def test_the_id_is_case_insensitive_and_both_prefixes_answer(self, sandbox):
+        path = f"/shops/demo-shop/shipments/{DRAFT_1002.upper()}"
+        answers = [get(sandbox, path, prefix=prefix) for prefix in PREFIXES]
+        assert [answer.status_code for answer in answers] == [200, 200]
+        assert answers[0].content == answers[1].content
+        assert answers[0].json()["id"] == DRAFT_1002
+
+    def test_a_draft_is_not_in_the_orders_trackings(self, sandbox):
+        assert the_order(sandbox, "1002")["trackings"] == []
+        assert DRAFT_1003 not in {t["id"] for t in the_order(sandbox, "1003")["trackings"]}
+
+    def test_another_shops_draft_is_not_found(self, sandbox):
+        response = get(sandbox, f"/shops/demo-outlet/shipments/{DRAFT_1002}", auth=OUTLET)
+        assert_gokarla_error(response, 404, "shipment_not_found")
+
+    @pytest.mark.parametrize("tracking_number", ["", "null", "None", DRAFT_1002])
+    def test_a_tracking_number_search_never_finds_a_draft(self, sandbox, tracking_number):
+        response = get(sandbox, "/shops/demo-shop/shipments", tracking_number=tracking_number)
+        assert_gokarla_error(response, 404, "shipment_not_found")
 
 
 # --- credentials and routes -------------------------------------------------------------------

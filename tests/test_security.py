@@ -284,3 +284,24 @@ def test_redirect_to_metadata_address_is_not_followed(workspace, shop_account, s
     actor = lookups.Actor(source="sidebar", actor_id="a-1", actor_name="Ada")
     with pytest.raises(UnexpectedResponse, match="does not follow"):
         lookups.order_lookup(workspace=workspace, reference="err-redirect", actor=actor)
+
+
+def test_private_answers_are_never_cached(alice_client, client, workspace, shop_account):
+    from accounts.api_keys import api_key_create
+
+    _, key = api_key_create(workspace=workspace, name="Bot")
+    responses = [
+        alice_client.get("/settings/integrations/gokarla/accounts/"),
+        alice_client.post("/settings/integrations/gokarla/sidebar/secret/"),
+        alice_client.get("/settings/integrations/gokarla/history/export.csv"),
+        launch(client, sign(claims())),
+        client.post(
+            "/api/v1/actions/get-order",
+            {"reference": "1001"},
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {key}",
+        ),
+    ]
+    for response in responses:
+        assert response.status_code == 200
+        assert "no-store" in response["Cache-Control"], response.request["PATH_INFO"]

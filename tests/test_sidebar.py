@@ -178,7 +178,7 @@ def test_email_search_lists_the_customers_orders(client, agent):
 @pytest.mark.parametrize("reference", ["", "   ", "x" * 201])
 def test_empty_or_overlong_input_is_refused_with_a_message(client, agent, reference):
     response = post(client, "order", agent, reference=reference)
-    assert response.status_code == 200
+    assert response.status_code == 422
     body = response.content.decode()
     assert "Enter a reference" in body or "too long" in body
 
@@ -261,3 +261,12 @@ def test_sidebar_sets_no_cookie(client, shop_account):
     for response in (launch(client, sign(claims())), launch(client, "bad")):
         assert not response.cookies
         assert "Cookie" not in response.get("Vary", "")
+
+
+@pytest.mark.parametrize(
+    ("reference", "attention"), [("1006", "Delayed"), ("1007", "Delivery failed")]
+)
+def test_order_badge_shows_a_shipments_problem(client, agent, reference, attention):
+    body = post(client, "order", agent, reference=reference).content.decode()
+    head = body.split("</header>")[0]
+    assert f">{attention}</span>" in head

@@ -71,6 +71,9 @@ _CHUNK_BYTES = 64 * 1024
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# Ten or more ASCII digits: a shop system's order id (Shopify's are 13 digits), GoKarla's
+# ``external_id``, more likely than an order number that long.
+_EXTERNAL_ID = re.compile(r"[0-9]{10,}")
 
 _local = threading.local()
 
@@ -165,7 +168,15 @@ class GoKarlaClient:
     def order_find(self, reference: str) -> list[Order]:
         """The order(s) a support agent means by ``reference``; raises OrderNotFound.
 
-        The search field follows the reference's shape, so a miss costs at most two calls.
+        The search fields follow the reference's shape, so a miss costs at most two calls:
+
+        - a UUID searches ``uuid`` (lower-cased);
+        - ``#1001`` searches ``order_name``;
+        - an e-mail address searches ``email_id``;
+        - ten or more digits only (a shop system's id, e.g. ``5712345601001``) search
+          ``external_id``, then ``order_number``;
+        - anything else (shorter digits-only numbers included) searches ``order_number``,
+          then ``order_name``.
         """
         reference = _clean_reference(reference, empty=_EMPTY_ORDER)
         deadline = _Deadline(self.deadline)
@@ -176,6 +187,8 @@ class GoKarlaClient:
             fields = ("order_name",)
         elif _EMAIL.fullmatch(reference):
             fields = ("email_id",)
+        elif _EXTERNAL_ID.fullmatch(reference):
+            fields = ("external_id", "order_number")
         else:
             fields = ("order_number", "order_name")
         for field in fields:
@@ -186,7 +199,11 @@ class GoKarlaClient:
 
     def shipment_get(self, reference: str) -> Shipment:
         """One shipment by its id (a UUID) or tracking number; raises ShipmentNotFound, or
-        NoTrackingYet when the shipment exists but has no tracking number."""
+        NoTrackingYet when the shipment exists but has no tracking number (a draft).
+
+        A tracking number is searched without its inner whitespace: carriers print them in
+        groups (``1Z999 AA1 0123456784``), and the spaces are not part of the number.
+        """
         reference = _clean_reference(reference, empty=_EMPTY_SHIPMENT)
         deadline = _Deadline(self.deadline)
         if _UUID.fullmatch(reference):
@@ -196,7 +213,7 @@ class GoKarlaClient:
         else:
             # Reference: https://docs.gokarla.io/reference/search-shipments (sandbox only)
             path = SHIPMENTS_PATH.format(slug=self._slug)
-            params = {"tracking_number": reference}
+            params = {"tracking_number": "".join(reference.split())}
         shipment = parse_shipment(self._get(path, params, deadline, not_found=ShipmentNotFound))
         if not shipment.tracking_number:
             raise NoTrackingYet(status_code=200)

@@ -44,6 +44,16 @@ class ShipmentStatus(StrEnum):
         return self.value.replace("_", " ").capitalize()
 
 
+# Shipment states an agent must see on the order itself, most serious first.
+ATTENTION = (
+    ShipmentStatus.DELIVERY_FAILED,
+    ShipmentStatus.EXCEPTION,
+    ShipmentStatus.DELAYED,
+    ShipmentStatus.RETURN_IN_TRANSIT,
+    ShipmentStatus.RETURNED,
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Shop:
     slug: str
@@ -195,6 +205,14 @@ class Order:
         if self.payment_status_reported:
             return self.payment_status.replace("_", " ").capitalize()
         return "Paid (GoKarla receives orders once they are accepted and paid)"
+
+    @property
+    def attention(self) -> ShipmentStatus | None:
+        """The most serious shipment problem, which the order's own status would hide."""
+        for status in ATTENTION:
+            if any(shipment.status is status for shipment in self.shipments):
+                return status
+        return None
 
     def shipment(self, reference: str) -> Shipment | None:
         """The shipment of this order with that id or tracking number, if any."""

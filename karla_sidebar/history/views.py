@@ -65,11 +65,13 @@ def _context(request: HttpRequest, form: HistoryFilterForm) -> dict[str, Any]:
 def history_page(request: HttpRequest) -> HttpResponse:
     form = HistoryFilterForm(request.GET, workspace=request.workspace)
     context = _context(request, form)
+    # Filters that do not make sense are shown with their errors, as bad input: 422.
+    status = 200 if form.is_valid() else 422
     if request.htmx and not request.htmx.history_restore_request:
-        response = render(request, f"{TEMPLATE}#results", context)
+        response = render(request, f"{TEMPLATE}#results", context, status=status)
         query = _query(request.GET, keep_page=True)
         return push_url(response, f"{request.path}?{query}" if query else request.path)
-    return render(request, TEMPLATE, context)
+    return render(request, TEMPLATE, context, status=status)
 
 
 @require_GET

@@ -12,9 +12,56 @@
   document.cookie = "karla_tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax" + secure;
 })();
 
+// Plain forms that need a second thought: <form data-confirm="Question?">.
+document.addEventListener("submit", function (event) {
+  var form = event.target.closest("form[data-confirm]");
+  if (form && !window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
+}, true);
+
 // Shared by every page: copy buttons. <button data-copy="#element-id"> or data-copy-text="…".
+// Inside an iframe the Clipboard API needs the host's allow="clipboard-write"; without it the
+// older copy command is tried, and as a last resort the text is shown selected to copy by hand.
 (function () {
   "use strict";
+  function announce(button, message, ok) {
+    var status = document.getElementById("copy-status");
+    if (status) { status.textContent = message; }
+    if (ok) {
+      button.setAttribute("data-copied", "true");
+      setTimeout(function () { button.removeAttribute("data-copied"); }, 1500);
+    }
+  }
+
+  function copyWithCommand(text) {
+    var area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.className = "copy-buffer";
+    document.body.appendChild(area);
+    area.select();
+    var copied = false;
+    try { copied = document.execCommand("copy"); } catch (e) { copied = false; }
+    document.body.removeChild(area);
+    return copied;
+  }
+
+  function showForManualCopy(button, text) {
+    var box = document.createElement("textarea");
+    box.value = text;
+    box.setAttribute("readonly", "");
+    box.setAttribute("aria-label", "Text to copy");
+    box.className = "copy-manual";
+    button.insertAdjacentElement("afterend", box);
+    box.focus();
+    box.select();
+    box.addEventListener("blur", function () { box.remove(); });
+    announce(button, "Press Ctrl+C (or ⌘C) to copy the selected text.", false);
+  }
+
+  function fallback(button, text) {
+    if (copyWithCommand(text)) { announce(button, "Copied.", true); } else { showForManualCopy(button, text); }
+  }
+
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-copy], [data-copy-text]");
     if (!button) { return; }
@@ -23,15 +70,12 @@
       var source = document.querySelector(button.getAttribute("data-copy"));
       text = source ? (source.value !== undefined ? source.value : source.textContent).trim() : "";
     }
-    if (!text || !navigator.clipboard) { return; }
-    navigator.clipboard.writeText(text).then(function () {
-      var label = button.getAttribute("aria-label") || button.textContent;
-      button.setAttribute("data-copied", "true");
-      var status = document.getElementById("copy-status");
-      if (status) { status.textContent = "Copied."; }
-      setTimeout(function () { button.removeAttribute("data-copied"); }, 1500);
-      return label;
-    });
+    if (!text) { return; }
+    if (!navigator.clipboard || !window.isSecureContext) { fallback(button, text); return; }
+    navigator.clipboard.writeText(text).then(
+      function () { announce(button, "Copied.", true); },
+      function () { fallback(button, text); }
+    );
   });
 })();
 

@@ -89,7 +89,8 @@ def account_add(request):
         except GoKarlaError as error:
             form.add_gokarla_error(error)
         else:
-            flash = f"Connected {account.label} ({account.shop_name})."
+            shop = f" ({account.shop_name})" if account.shop_name != account.label else ""
+            flash = f"Connected {account.label}{shop}."
             if form.url_notes:
                 flash += " " + " ".join(form.url_notes)
             return _list_response(request, flash=flash)

@@ -71,6 +71,8 @@ def _parse_body(request) -> dict:
     if unknown:
         raise InvalidInput(f"Unknown field(s): {', '.join(unknown)}. Allowed: account, reference.")
     reference = body.get("reference")
+    if isinstance(reference, int) and not isinstance(reference, bool):
+        reference = str(reference)  # {"reference": 1001} means order 1001
     if not isinstance(reference, str) or not reference.strip():
         raise InvalidInput('"reference" is required and must be a non-empty string.')
     account = body.get("account")
@@ -164,6 +166,12 @@ def get_order(request):
 @never_cache
 def get_shipment(request):
     return _action(request, LookupRecord.Action.SHIPMENT)
+
+
+def not_found(request, path=""):
+    return error_response(
+        404, "not_found", "No such endpoint. See /api/v1/openapi.json for the API's operations."
+    )
 
 
 def openapi(request):

@@ -54,7 +54,7 @@ SCHEMAS = {
         "type": "object",
         "properties": {
             "reference": {
-                "type": "string",
+                "type": ["string", "integer"],
                 "minLength": 1,
                 "maxLength": 200,
                 "description": "Order number, order name (#1001), order id, customer e-mail; "

@@ -38,6 +38,7 @@ urlpatterns = [
     path("api/v1/actions/get-order", api.get_order, name="api-get-order"),
     path("api/v1/actions/get-shipment", api.get_shipment, name="api-get-shipment"),
     path("api/v1/openapi.json", api.openapi, name="api-openapi"),
+    path("api/<path:path>", api.not_found),
     path("", include("accounts.urls")),
     path("", include(history_urls)),
     path("django-admin/", admin.site.urls),

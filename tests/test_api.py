@@ -108,7 +108,8 @@ def test_every_call_leaves_one_workflow_record(client, acme_key, shop_account):
         ('["1001"]', "application/json", "must be a JSON object"),
         ('{"reference": "1001", "shop": "x"}', "application/json", "Unknown field(s): shop"),
         ("{}", "application/json", '"reference" is required'),
-        ('{"reference": 1001}', "application/json", '"reference" is required'),
+        ('{"reference": true}', "application/json", '"reference" is required'),
+        ('{"reference": ["1001"]}', "application/json", '"reference" is required'),
         ('{"reference": "   "}', "application/json", '"reference" is required'),
         ('{"reference": "1001", "account": [1]}', "application/json", '"account" must be'),
         ('{"reference": "' + "x" * 9000 + '"}', "application/json", "too large"),
@@ -300,3 +301,14 @@ def test_keys_tab_is_for_admins_of_the_workspace_only(leo_client, gwen_client, w
     api_key.refresh_from_db()
     assert api_key.is_active
     assert "Acme bot" not in gwen_client.get(KEYS_TAB).content.decode()
+
+
+def test_a_numeric_reference_is_an_order_number(client, acme_key, shop_account):
+    body = call(client, ORDER, acme_key, {"reference": 1001}).json()
+    assert body["order"]["order_number"] == "1001"
+
+
+def test_unknown_api_paths_answer_json_404(client):
+    response = client.post("/api/v1/actions/get-refund")
+    assert response.status_code == 404
+    validate(response.json(), "Error")

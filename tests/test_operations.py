@@ -92,7 +92,8 @@ def test_cli_prints_order_1001(cli):
     karla("order", "1001")
     order = json.loads(cli.readouterr().out)
     assert order["order_number"] == "1001" and order["status"] == "fulfilled"
-    assert order["address"]["name"] == "Jane Doe" and order["address"]["city"] == "Berlin"
+    assert order["customer"]["name"] == "Jane Doe" and order["shipping_address"]["city"] == "Berlin"
+    assert order["totals"]["total"] == {"amount": "151.95", "currency": "EUR"}
     assert len(order["line_items"]) >= 2
     assert order["shipments"][0]["tracking_number"] == "00340434161094042557"
 

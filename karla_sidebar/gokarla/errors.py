@@ -42,7 +42,8 @@ class CredentialsRejected(GoKarlaError):
 class TokenRevoked(CredentialsRejected):
     default_message = (
         "GoKarla says this API token was revoked or has expired (it may have been "
-        "regenerated). Create a new token in GoKarla's portal and update it here."
+        "regenerated). Create a new token in GoKarla's portal and enter it with Update token "
+        "under Settings → Integrations → GoKarla."
     )
 
 

@@ -5,7 +5,8 @@
     KARLA_API_TOKEN=… python manage.py karla shipment 00340434161094042557 --url URL --username U
 
 The token comes from the environment only, so it never lands in shell history or `ps`.
-Prints the normalized record as JSON, or GoKarla's problem in plain words with exit code 1.
+Prints the normalized record as JSON (the workflow API's shape), or GoKarla's problem in plain
+words with exit code 1.
 """
 
 import json
@@ -13,7 +14,8 @@ import os
 
 from django.core.management.base import BaseCommand, CommandError
 
-from karla_sidebar.gokarla import GoKarlaClient, GoKarlaError, as_dict, endpoint_from_url
+from karla_sidebar.gokarla import GoKarlaClient, GoKarlaError, endpoint_from_url
+from karla_sidebar.serializers import order_json, shipment_json
 
 
 class Command(BaseCommand):
@@ -40,12 +42,15 @@ class Command(BaseCommand):
                 endpoint_from_url(url, username=username), username=username, token=token
             )
             if action == "verify":
-                result = as_dict(client.verify())
+                shop = client.verify()
+                result = {"slug": shop.slug, "name": shop.name}
             elif action == "order":
                 orders = client.order_find(reference)
-                result = as_dict(orders[0]) if len(orders) == 1 else [as_dict(o) for o in orders]
+                result = (
+                    order_json(orders[0]) if len(orders) == 1 else [order_json(o) for o in orders]
+                )
             else:
-                result = as_dict(client.shipment_get(reference))
+                result = shipment_json(client.shipment_get(reference))
         except GoKarlaError as error:
             raise CommandError(error.message) from None
         self.stdout.write(json.dumps(result, indent=2, ensure_ascii=False))

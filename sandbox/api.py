@@ -10,7 +10,10 @@ Routes, each under ``/api/v1`` and ``/v1``:
   number order, empty when nothing matches;
 - ``GET /shops/{slug}/shipments/{shipment_id}`` and
   ``GET /shops/{slug}/shipments?tracking_number=...``: one tracking object, or 404
-  ``shipment_not_found``.
+  ``shipment_not_found``. The id of a draft shipment of that shop (for example order 1002's,
+  ``5c76cf4e-f62f-47c2-bcd4-722953d5582a``) answers 200 with a tracking object whose
+  ``carrier.tracking_number`` is null, ``state: "pending"``, pre-transit events only: "no
+  tracking data yet" (see ``sandbox.data``).
 
 An unknown route answers 404 before any credential check (as a router does); a known route
 checks, in this order: missing or malformed Basic auth → 400; token ``karla-revoked-token`` →

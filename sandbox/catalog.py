@@ -1,10 +1,11 @@
 """The demo data, serialized once and indexed for constant-time lookups.
 
 A request to the sandbox must cost the server almost nothing, so no JSON is encoded while
-serving: every order and every tracking object is encoded to bytes here, at server start, and a
-search only joins the matching pieces into a list. Indexes are per shop, keyed by
-``(field, value)``; the e-mail and uuid filters compare case-insensitively (the value is folded
-on both sides), every other filter exactly.
+serving: every order, every tracking object and every draft shipment is encoded to bytes here,
+at server start, and a search only joins the matching pieces into a list. Indexes are per shop,
+keyed by ``(field, value)``; the e-mail and uuid filters compare case-insensitively (the value
+is folded on both sides), every other filter exactly. Shipments are indexed by id (fulfilled
+and draft ones) and by tracking number (fulfilled ones: a draft has none).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sandbox.data import SHOPS, ShopSpec, demo_orders, shop_object
+from sandbox.shapes import draft_shipment_ids, draft_tracking
 
 # The order filters the sandbox answers (GoKarla's date-range filters are not modelled).
 ORDER_FILTERS: tuple[str, ...] = (
@@ -46,8 +48,8 @@ class ShopData:
     shop_body: bytes
     orders: tuple[bytes, ...]  # serialized, sorted by order number: the paging order
     order_index: dict[tuple[str, str], tuple[int, ...]]  # (field, folded value) -> positions
-    shipments_by_id: dict[str, bytes]
-    shipments_by_tracking_number: dict[str, bytes]
+    shipments_by_id: dict[str, bytes]  # fulfilled and draft shipments
+    shipments_by_tracking_number: dict[str, bytes]  # fulfilled shipments only
 
     def search(self, filters: list[tuple[str, str]]) -> tuple[int, ...]:
         """Positions of the orders matching every filter (no filter: all orders)."""
@@ -83,7 +85,7 @@ def _order_fields(order: dict[str, Any]) -> dict[str, str | None]:
     }
 
 
-def _index_shop(spec: ShopSpec, orders: list[dict[str, Any]]) -> ShopData:
+def _index_shop(spec: ShopSpec, orders: list[dict[str, Any]], now: datetime) -> ShopData:
     orders = sorted(orders, key=lambda order: int(order["order_number"]))
     index: defaultdict[tuple[str, str], list[int]] = defaultdict(list)
     by_id: dict[str, bytes] = {}
@@ -96,6 +98,9 @@ def _index_shop(spec: ShopSpec, orders: list[dict[str, Any]]) -> ShopData:
             encoded = to_json(tracking)
             by_id[tracking["id"]] = encoded
             by_tracking_number[tracking["carrier"]["tracking_number"]] = encoded
+        # Drafts have no tracking number: they are found by id only.
+        for shipment_id in draft_shipment_ids(order):
+            by_id[shipment_id] = to_json(draft_tracking(order, shipment_id, now))
     return ShopData(
         spec=spec,
         shop_body=to_json(shop_object(spec)),
@@ -112,7 +117,7 @@ def build_catalog(now: datetime | None = None) -> Catalog:
     orders = demo_orders(started_at)
     return Catalog(
         started_at=started_at,
-        shops={spec.slug: _index_shop(spec, orders[spec.slug]) for spec in SHOPS},
+        shops={spec.slug: _index_shop(spec, orders[spec.slug], started_at) for spec in SHOPS},
         credentials={(spec.username, spec.token): spec.slug for spec in SHOPS},
         orders=orders,
     )

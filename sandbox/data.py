@@ -14,6 +14,19 @@ Anchor orders (binding, see DESIGN.md "Sandbox"):
   ``1Z999AA10123456784``, ``flag: "delay"``, ETA window); ``1007`` delivery failed (GLS).
 - demo-outlet ``2001`` fulfilled, in transit with DPD (ETA window).
 
+Draft shipments ("no tracking data yet"): a line item's ``shipment_id`` that is not in the
+order's ``trackings[]`` is a draft. ``GET /shops/{slug}/shipments/{shipment_id}`` answers it
+with 200 and a tracking-shaped object whose ``carrier.tracking_number`` (and
+``carrier_reference``, ``tracking_url``) is null, ``state: "pending"``, no ETA and only
+pre-transit events (``ORDER_CREATED``, ``ORDER_IN_PROCESSING``); the client turns it into
+``NoTrackingYet``. To try it, use order 1002's draft::
+
+    5c76cf4e-f62f-47c2-bcd4-722953d5582a    (demo-shop, order 1002)
+
+Order 1003's back-ordered jacket is a second draft (``cf6bf46d-6d6b-4529-a3e3-aa85929d550e``).
+Drafts have no tracking number, so ``?tracking_number=`` never finds one, and another shop's
+draft id is ``shipment_not_found``.
+
 Non-anchor orders 1008-1012 and 2002 make paging and the e-mail search mean something.
 ``demo-popup`` (token ``karla-popup-token``, order ``3001`` placed) is left for an admin to
 connect by hand, so "+ Add account" can be tried on the demo.

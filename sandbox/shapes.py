@@ -266,6 +266,39 @@ def tracking(order: JsonDict, shipping: Shipping) -> JsonDict:
     return body
 
 
+def draft_tracking(order: JsonDict, shipment_id: str, now: datetime) -> JsonDict:
+    """A draft shipment (no carrier yet), as the shipment lookup by id answers it.
+
+    GoKarla's drafts are not in ``trackings[]`` and "carry only pre-transit events": the same
+    tracking shape with a null tracking number, carrier and tracking URL, ``state: "pending"``,
+    no ETA, and the pre-transit events that have happened by ``now``.
+    """
+    placed = datetime.fromisoformat(order["order_placed_at"])
+    events = [item for item in pre_transit(placed) if datetime.fromisoformat(item["time"]) <= now]
+    return {
+        "id": shipment_id,
+        "order_id": order["uuid"],
+        "order_number": order["order_number"],
+        "merchant_slug": order["merchant_slug"],
+        "carrier": {"tracking_number": None, "carrier_reference": None, "tracking_url": None},
+        "state": "pending",
+        "flag": "normal",
+        "estimated_arrival": None,
+        "pickup": None,
+        "events": events,  # oldest first; never empty: ORDER_CREATED is at ``placed``
+        "updated_at": events[-1]["time"],
+        "products": [item for item in order["products"] if item["shipment_id"] == shipment_id],
+    }
+
+
+def draft_shipment_ids(order: JsonDict) -> list[str]:
+    """The ids of the order's draft shipments: named by its line items, absent from
+    ``trackings[]`` (in line-item order, each once)."""
+    tracked = {item["id"] for item in order["trackings"]}
+    ids = (item["shipment_id"] for item in order["products"] if item["shipment_id"])
+    return [shipment_id for shipment_id in dict.fromkeys(ids) if shipment_id not in tracked]
+
+
 def shipment_uuid(shop: str, key: str) -> str:
     return stable_uuid(shop, "shipment", key)
 

@@ -1,13 +1,11 @@
 """The sidebar launch: ArminCX's signed launch token, then our short-lived sidebar token."""
 
-import base64
 import contextlib
 import hashlib
 import hmac
 import json
 import logging
 import time
-import uuid
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -15,7 +13,6 @@ import jwt
 import pytest
 from django.contrib.auth.models import User
 from django.core import signing
-from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
@@ -35,18 +32,13 @@ from karla_sidebar.launch import (
     sidebar_token_issue,
     sidebar_token_verify,
 )
+from tests.tokens import MISSING
+from tests.tokens import b64url as _b64
+from tests.tokens import launch_claims as _claims
 
 ACME_SECRET = "acme-sidebar-secret-" + "0123456789abcdef" * 3
 OTHER_SECRET = "other-sidebar-secret-0123456789abcdef"
-MISSING = object()
 REQUIRED = ["iss", "aud", "workspace", "sub", "name", "iat", "exp", "jti"]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
@@ -57,26 +49,6 @@ def acme(db) -> Workspace:
 @pytest.fixture
 def other(db) -> Workspace:
     return Workspace.objects.create(slug="other", name="Other", sidebar_secret=OTHER_SECRET)
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _claims(**overrides) -> dict:
-    now = int(time.time())
-    claims = {
-        "iss": "armincx",
-        "aud": "karla-sidebar",
-        "workspace": "acme",
-        "sub": "a-1",
-        "name": "Ada Agent",
-        "iat": now,
-        "exp": now + 300,
-        "jti": uuid.uuid4().hex,
-    }
-    claims.update(overrides)
-    return {name: value for name, value in claims.items() if value is not MISSING}
 
 
 def _signed(payload: dict, secret: str = ACME_SECRET, header: dict | None = None) -> str:

@@ -24,7 +24,9 @@ from django.test import Client
 from karla_sidebar import lookups
 from karla_sidebar.gokarla import GoKarlaError
 from karla_sidebar.launch import SidebarSession, sidebar_token_issue
-from tests.test_sidebar import REFUSED, b64, claims, launch, sign
+from tests.test_sidebar import REFUSED, claims, launch, sign
+from tests.tokens import MISSING
+from tests.tokens import b64json as b64
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN_HEADER = "HTTP_X_KARLA_SIDEBAR_TOKEN"
@@ -54,8 +56,8 @@ TOKEN_HEADER = "HTTP_X_KARLA_SIDEBAR_TOKEN"
             lambda: sign(claims(), secret="globex-sidebar-secret-0123456789abcdef"),
             id="other-workspace-secret",
         ),
-        pytest.param(lambda: sign(claims(sub=None)), id="missing-sub"),
-        pytest.param(lambda: sign(claims(jti=None)), id="missing-jti"),
+        pytest.param(lambda: sign(claims(sub=MISSING)), id="missing-sub"),
+        pytest.param(lambda: sign(claims(jti=MISSING)), id="missing-jti"),
         pytest.param(lambda: sign(claims(exp=int(time.time()) + 3600)), id="over-long-lifetime"),
         pytest.param(lambda: sign(claims(workspace="nope")), id="unknown-workspace"),
         pytest.param(lambda: "", id="no-token"),

@@ -1,37 +1,18 @@
 """The agent sidebar over HTTP: launch, header sessions, Get Order, Get Shipment, errors."""
 
-import base64
-import json
 import re
-import time
 
 import jwt
 import pytest
 
 from karla_sidebar.launch import SIDEBAR_TOKEN_HEADER, launch_token_mint
+from tests.tokens import launch_claims
 
 REFUSED = "This sidebar link has expired or is invalid. Reopen the conversation."
 
 
 def claims(**overrides):
-    now = int(time.time())
-    base = {
-        "iss": "armincx",
-        "aud": "karla-sidebar",
-        "workspace": "acme",
-        "sub": "a-1",
-        "name": "Ada Agent",
-        "iat": now,
-        "exp": now + 300,
-        "jti": f"j-{time.time_ns()}",
-        "conversation": "c-42",
-    }
-    base.update(overrides)
-    return {key: value for key, value in base.items() if value is not None}
-
-
-def b64(data: dict) -> str:
-    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+    return launch_claims(conversation="c-42", **overrides)
 
 
 def sign(payload, secret="acme-sidebar-secret-0123456789abcdef", algorithm="HS256"):

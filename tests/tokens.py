@@ -1,0 +1,33 @@
+"""Launch-token building blocks shared by the launch, sidebar and security tests."""
+
+import base64
+import json
+import time
+import uuid
+
+MISSING = object()  # leave the claim out (None would send an explicit null)
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def b64json(data: dict) -> str:
+    return b64url(json.dumps(data).encode())
+
+
+def launch_claims(**overrides) -> dict:
+    """Valid claims for workspace "acme", with any claim replaced or (MISSING) left out."""
+    now = int(time.time())
+    claims = {
+        "iss": "armincx",
+        "aud": "karla-sidebar",
+        "workspace": "acme",
+        "sub": "a-1",
+        "name": "Ada Agent",
+        "iat": now,
+        "exp": now + 300,
+        "jti": uuid.uuid4().hex,
+    }
+    claims.update(overrides)
+    return {name: value for name, value in claims.items() if value is not MISSING}

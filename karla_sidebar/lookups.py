@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -317,9 +318,15 @@ def _new_record(workspace, action: str, reference: str, actor: Actor) -> LookupR
     return LookupRecord(
         workspace=workspace,
         source=actor.source,
-        actor_id=actor.actor_id[:200],
-        actor_name=actor.actor_name[:200],
-        conversation=actor.conversation[:200],
+        actor_id=_storable(actor.actor_id),
+        actor_name=_storable(actor.actor_name),
+        conversation=_storable(actor.conversation),
         action=action,
-        reference=reference[:200],
+        reference=_storable(reference),
     )
+
+
+def _storable(text: str, limit: int = 200) -> str:
+    """Text as typed, made safe to store: control characters (PostgreSQL refuses NUL) shown
+    as U+FFFD, and at most ``limit`` characters."""
+    return "".join("\ufffd" if unicodedata.category(c) == "Cc" else c for c in text[:limit])

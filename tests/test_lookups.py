@@ -131,3 +131,10 @@ def test_not_found_never_falls_back_to_stale(workspace, shop_account, settings, 
     monkeypatch.setattr(GoKarlaClient, "order_find", gone)
     with pytest.raises(OrderNotFound):
         lookups.order_lookup(workspace=workspace, reference="1001", actor=ADA)
+
+
+def test_control_characters_are_stored_visibly_never_lost(workspace, shop_account):
+    with pytest.raises(InvalidInput):
+        lookups.order_lookup(workspace=workspace, reference="10\x0001", actor=ADA)
+    record = LookupRecord.objects.get()
+    assert record.reference == "10\ufffd01" and record.outcome == "invalid_input"

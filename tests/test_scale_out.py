@@ -73,14 +73,11 @@ def cluster(sandbox):
         "GUNICORN_THREADS": "4",
     }
     manage = [sys.executable, "manage.py"]
-    subprocess.run(
-        [*manage, "migrate", "--noinput"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    # As on a real deploy: migrate, and collect the hashed static files production serves.
+    for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
+        subprocess.run(
+            [*manage, *command], cwd=ROOT, env=env, check=True, capture_output=True, timeout=120
+        )
     setup = subprocess.run(
         [*manage, "shell", "--verbosity", "0", "-c", SETUP],
         cwd=ROOT,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -327,6 +326,6 @@ def _new_record(workspace, action: str, reference: str, actor: Actor) -> LookupR
 
 
 def _storable(text: str, limit: int = 200) -> str:
-    """Text as typed, made safe to store: control characters (PostgreSQL refuses NUL) shown
-    as U+FFFD, and at most ``limit`` characters."""
-    return "".join("\ufffd" if unicodedata.category(c) == "Cc" else c for c in text[:limit])
+    """Text as typed, made safe to store: at most ``limit`` characters, and NUL (which
+    PostgreSQL refuses in text) shown as U+FFFD."""
+    return text[:limit].replace("\x00", "\ufffd")

@@ -10,6 +10,7 @@ from karla_sidebar import lookups
 from karla_sidebar.breaker import CircuitOpen, breaker_is_open
 from karla_sidebar.gokarla import OrderNotFound, Unavailable
 from karla_sidebar.models import LookupRecord
+from tests.tokens import sidebar_token
 
 ADA = lookups.Actor(source="sidebar", actor_id="a-1", actor_name="Ada Agent")
 
@@ -150,19 +151,7 @@ def test_fault_through_the_api(client, faults, workspace, trigger, status, code,
 def test_fault_through_the_sidebar(
     client, faults, workspace, trigger, status, code, message, outcome
 ):
-    from karla_sidebar.launch import SidebarSession, sidebar_token_issue
-
-    token = sidebar_token_issue(
-        SidebarSession(
-            workspace_id=workspace.pk,
-            workspace_slug=workspace.slug,
-            agent_id="a-1",
-            agent_name="Ada",
-            conversation="c-1",
-            customer_email="",
-            tz="",
-        )
-    )
+    token = sidebar_token(workspace, conversation="c-1")
     response = client.post(
         "/sidebar/order/",
         {"reference": trigger},

@@ -23,9 +23,8 @@ from django.test import Client
 
 from karla_sidebar import lookups
 from karla_sidebar.gokarla import GoKarlaError
-from karla_sidebar.launch import SidebarSession, sidebar_token_issue
 from tests.test_sidebar import REFUSED, claims, launch, sign
-from tests.tokens import MISSING
+from tests.tokens import MISSING, sidebar_token
 from tests.tokens import b64json as b64
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,19 +84,6 @@ def test_refusal_logs_reason_but_never_the_token(client, shop_account, caplog):
 
 
 # 2. Sidebar tokens: short-lived, bound to the workspace, only in the header
-
-
-def sidebar_token(workspace, **overrides):
-    fields = {
-        "workspace_id": workspace.pk,
-        "workspace_slug": workspace.slug,
-        "agent_id": "a-1",
-        "agent_name": "Ada",
-        "conversation": "",
-        "customer_email": "",
-        "tz": "",
-    }
-    return sidebar_token_issue(SidebarSession(**{**fields, **overrides}))
 
 
 def test_expired_sidebar_token_is_refused(client, workspace, shop_account, settings):

@@ -31,3 +31,19 @@ def launch_claims(**overrides) -> dict:
     }
     claims.update(overrides)
     return {name: value for name, value in claims.items() if value is not MISSING}
+
+
+def sidebar_token(workspace, **overrides) -> str:
+    """A valid sidebar session token for an agent of that workspace."""
+    from karla_sidebar.launch import SidebarSession, sidebar_token_issue
+
+    fields = {
+        "workspace_id": workspace.pk,
+        "workspace_slug": workspace.slug,
+        "agent_id": "a-1",
+        "agent_name": "Ada",
+        "conversation": "",
+        "customer_email": "",
+        "tz": "",
+    }
+    return sidebar_token_issue(SidebarSession(**{**fields, **overrides}))

@@ -59,7 +59,7 @@ def reply_text(record: Order | Shipment) -> str:
     if record.status is OrderStatus.PARTIALLY_FULFILLED:
         return (
             f"Part of your order {number} has shipped"
-            f" ({len(shipped)} of {max(record.expected_shipments, len(shipped))} parcels); "
+            f" ({record.fulfilled_shipments} of {record.shipments_total} parcels); "
             "the rest follows as soon as it is ready."
         )
     if len(shipped) == 1:

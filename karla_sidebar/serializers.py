@@ -103,7 +103,7 @@ def order_json(order: Order) -> dict:
             "label": order.payment_label,
         },
         "fulfillment": {
-            "expected_shipments": max(order.expected_shipments, order.fulfilled_shipments),
+            "expected_shipments": order.shipments_total,
             "fulfilled_shipments": order.fulfilled_shipments,
             "label": order.fulfillment_label,
         },

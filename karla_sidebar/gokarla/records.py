@@ -189,10 +189,15 @@ class Order:
         return sum(1 for shipment in self.shipments if shipment.tracking_number)
 
     @property
+    def shipments_total(self) -> int:
+        """Shipments the order has or expects (never fewer than those with tracking)."""
+        return max(self.expected_shipments, self.fulfilled_shipments)
+
+    @property
     def fulfillment_label(self) -> str:
         if self.status is OrderStatus.CANCELLED and not self.fulfilled_shipments:
             return "Not fulfilled (cancelled)"
-        expected = max(self.expected_shipments, self.fulfilled_shipments)
+        expected = self.shipments_total
         if not self.fulfilled_shipments:
             return "Unfulfilled: no shipment has a tracking number yet"
         if self.fulfilled_shipments < expected:

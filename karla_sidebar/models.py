@@ -4,6 +4,11 @@ from django.db import models
 
 from accounts.models import GoKarlaAccount, Workspace
 
+# True of every lookup (the column is NOT NULL), yet a condition the query planner takes
+# at its word: a partial index on it serves only the queries that state it, here the
+# unfiltered history summary (``history.selectors.lookup_summary`` says why).
+EVERY_ROW = models.Q(latency_ms__isnull=False)
+
 
 class LookupRecord(models.Model):
     class Source(models.TextChoices):
@@ -50,18 +55,35 @@ class LookupRecord(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        # The history page filters by workspace and time first; the wider time index also
-        # covers its summary and chart (outcome, latency) without reading the table. The
-        # account index serves the account filter and the labels of removed accounts.
+        # The history page filters by workspace and time first. The time index carries every
+        # column the page filters or counts by but the free-text ones, so the list, the
+        # summary and the chart of any combination of date, outcome, action, source and
+        # account read only the index, never the table. The latency index hands the
+        # unfiltered summary its rows already grouped (no sort); it is partial so that only
+        # that query can choose it (lookup_summary says why). The account index serves the
+        # labels of removed accounts; conversation and agent have their own.
         indexes = [
             models.Index(
-                fields=["workspace", "-created_at", "outcome", "latency_ms"], name="lookup_by_time"
+                fields=[
+                    "workspace",
+                    "-created_at",
+                    "outcome",
+                    "latency_ms",
+                    "action",
+                    "source",
+                    "account",
+                ],
+                name="lookup_by_time",
+            ),
+            models.Index(
+                fields=["workspace", "latency_ms", "outcome"],
+                condition=EVERY_ROW,  # lookup_summary says why
+                name="lookup_by_latency",
             ),
             models.Index(
                 fields=["workspace", "conversation", "-created_at"], name="lookup_by_conv"
             ),
             models.Index(fields=["workspace", "actor_id", "-created_at"], name="lookup_by_actor"),
-            models.Index(fields=["workspace", "outcome", "-created_at"], name="lookup_by_outcome"),
             models.Index(
                 fields=["workspace", "account", "account_label"], name="lookup_by_account"
             ),

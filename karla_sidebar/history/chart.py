@@ -9,6 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
+
 from karla_sidebar.models import LookupRecord
 
 # The chart shows the last CHART_DAYS days of the filtered range, or the chosen range up to
@@ -63,6 +66,35 @@ class Chart:
     left: int = CHART_LEFT
     right: int = CHART_WIDTH - CHART_RIGHT
     label_y: int = CHART_HEIGHT - 6
+
+    # The bars and the table are hundreds of small elements: built here, they take a tenth
+    # of the time the template engine needs for them.
+    @property
+    def bars_svg(self) -> SafeString:
+        """One ``<rect>`` per segment, its day and outcome and count in its ``<title>``."""
+        return format_html_join(
+            "\n",
+            '<rect class="bar outcome-{}" x="{}" y="{}" width="{}" height="{}"><title>{}</title>'
+            "</rect>",
+            ((s.outcome, s.x, s.y, s.width, s.height, s.title) for s in self.segments),
+        )
+
+    @property
+    def table_rows_html(self) -> SafeString:
+        """A table row per day with lookups: the day, a count per outcome, the total."""
+        return format_html_join(
+            "\n",
+            '<tr><th scope="row">{}</th>{}<td>{}</td></tr>',
+            (
+                (
+                    day.label,
+                    format_html_join("", "<td>{}</td>", ((n,) for n in day.counts)),
+                    day.total,
+                )
+                for day in self.days
+                if day.total
+            ),
+        )
 
 
 def _nice_ceiling(value: int) -> int:

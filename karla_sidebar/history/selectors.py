@@ -12,11 +12,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, Count, Q, QuerySet, Value, When
+from django.db import connection
+from django.db.models import Count, Q, QuerySet, Value
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.models import Workspace
-from karla_sidebar.models import LookupRecord
+from karla_sidebar.models import EVERY_ROW, LookupRecord
 
 from .forms import REMOVED_PREFIX, UNSUCCESSFUL
 
@@ -99,15 +101,18 @@ def lookup_summary(
 ) -> LookupSummary:
     """Counts per outcome and exact latency percentiles, from one grouped query.
 
-    Grouping by (latency, outcome) needs one pass and one sort in the database for both, and
-    no index leads with latency: the database picks its index by the filters alone.
+    Grouping by (latency, outcome) needs one pass for both. SQLite groups by sorting, and
+    sorting 100 000 rows takes 80 ms; unfiltered, the rows can come already in that order
+    from the ``lookup_by_latency`` index instead (20 ms). That index is partial, on a
+    condition that holds for every row (``EVERY_ROW``), and only this query states it: were
+    the index open to every query, SQLite would also walk it for filtered ones to spare a
+    sort, reading the table in latency order, which took 200 ms where a plain scan takes 25.
     """
-    rows = (
-        lookup_record_list(workspace=workspace, filters=filters)
-        .order_by()
-        .values_list("latency_ms", "outcome")
-        .annotate(Count("id"))
-    )
+    filters = filters or {}
+    records = lookup_record_list(workspace=workspace, filters=filters)
+    if not any(filters.values()):
+        records = records.filter(EVERY_ROW)
+    rows = records.order_by().values_list("latency_ms", "outcome").annotate(count=Count("*"))
     counts: Counter[str] = Counter()
     histogram: Counter[int] = Counter()
     for latency, outcome, count in rows:
@@ -128,40 +133,53 @@ def lookup_summary(
     )
 
 
-def _day_index(bounds: Sequence[dt.datetime], low: int, high: int) -> Case | Value:
-    """Which of the days ``low`` to ``high - 1`` a row falls in: a binary search over the
-    days' midnights as a nested CASE, so about log2(days) comparisons per row."""
-    if high - low == 1:
-        return Value(low)
-    middle = (low + high) // 2
-    return Case(
-        When(created_at__lt=bounds[middle], then=_day_index(bounds, low, middle)),
-        default=_day_index(bounds, middle, high),
-    )
-
-
 def lookups_per_day(
     *, workspace: Workspace, filters: Mapping[str, Any], start: dt.date, end: dt.date
 ) -> dict[dt.date, dict[str, int]]:
-    """Filtered lookups per day (in the current time zone) and outcome, from start to end.
-
-    Days are cut at midnights computed here, which is exact across daylight saving changes
-    and portable. (``TruncDate`` is the obvious tool, but on SQLite it calls a Python
-    function per row: 400 ms for 30 days of a busy workspace, against 60 ms this way.)
-    """
+    """Filtered lookups per day (in the current time zone) and outcome, from start to end."""
     if start > end:
         raise ValueError(f"The chart cannot start ({start}) after it ends ({end}).")
     days = [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
-    bounds = [_day_start(day) for day in days] + [_day_start(end + dt.timedelta(days=1))]
-    rows = (
-        lookup_record_list(workspace=workspace, filters=filters)
-        .filter(created_at__gte=bounds[0], created_at__lt=bounds[-1])
-        .order_by()
-        .annotate(day=_day_index(bounds, 0, len(days)))
-        .values_list("day", "outcome")
-        .annotate(count=Count("id"))
-    )
+    records = lookup_record_list(workspace=workspace, filters=filters).order_by()
+    if connection.vendor == "postgresql":
+        rows = _per_day_truncated(records, days)
+    else:
+        rows = _per_day_ranges(records, days)
     per_day: dict[dt.date, dict[str, int]] = defaultdict(dict)
-    for index, outcome, count in rows:
-        per_day[days[index]][outcome] = count
+    for day, outcome, count in rows:
+        per_day[day][outcome] = count
     return per_day
+
+
+def _per_day_truncated(records: QuerySet[LookupRecord], days: list[dt.date]):
+    """PostgreSQL cuts the days itself, in the current time zone, in one grouped scan of
+    the range (17 ms for 30 days of 100 000 records, against 45 ms for ``_per_day_ranges``,
+    which makes it plan 30 queries)."""
+    end = days[-1] + dt.timedelta(days=1)
+    return (
+        records.filter(created_at__gte=_day_start(days[0]), created_at__lt=_day_start(end))
+        .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
+        .values_list("day", "outcome")
+        .annotate(count=Count("*"))
+    )
+
+
+def _per_day_ranges(records: QuerySet[LookupRecord], days: list[dt.date]):
+    """Each day as one range of the ``(workspace, created_at)`` index counted per outcome,
+    joined by UNION ALL into one statement: the database reads each range in index order
+    and sorts only that day's rows. Days are cut at midnights computed here, exact across
+    daylight saving changes.
+
+    For SQLite, where ``TruncDate`` calls a Python function per row (400 ms for 30 days of
+    a busy workspace) and one scan choosing the day with a CASE per row took 38 ms; this
+    takes 13 ms in SQLite and as much again to build the 30 queries.
+    """
+    bounds = [_day_start(day) for day in days] + [_day_start(days[-1] + dt.timedelta(days=1))]
+    per_day_queries = [
+        records.filter(created_at__gte=bounds[index], created_at__lt=bounds[index + 1])
+        .annotate(day=Value(day))
+        .values_list("day", "outcome")
+        .annotate(count=Count("*"))
+        for index, day in enumerate(days)
+    ]
+    return per_day_queries[0].union(*per_day_queries[1:], all=True)

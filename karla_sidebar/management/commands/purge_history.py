@@ -2,7 +2,9 @@
 
     python manage.py purge_history [--dry-run]
 
-``--dry-run`` only counts what would be deleted.
+``--dry-run`` only counts what would be deleted. A real run then refreshes the database's
+statistics of the history table, which its query planner needs to keep the history page fast
+(SQLite never gathers them by itself).
 """
 
 import datetime as dt
@@ -11,7 +13,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from karla_sidebar.history import lookup_record_purge
+from karla_sidebar.history import lookup_record_purge, lookup_record_statistics_refresh
 
 
 class Command(BaseCommand):
@@ -29,3 +31,6 @@ class Command(BaseCommand):
         count = lookup_record_purge(older_than=cutoff, dry_run=dry_run)
         verb = "Would delete" if dry_run else "Deleted"
         self.stdout.write(f"{verb} {count} lookup records {when}.")
+        if not dry_run:
+            lookup_record_statistics_refresh()
+            self.stdout.write("Refreshed the query planner's statistics of the history.")

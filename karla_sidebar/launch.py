@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 
+from accounts import selectors
 from accounts.models import Workspace
 
 logger = logging.getLogger("karla_sidebar.launch")
@@ -318,11 +319,8 @@ def _sidebar_token_load(token: str) -> tuple[SidebarSession, Workspace]:
         raise SidebarTokenInvalid("malformed") from None
     if not isinstance(session.workspace_id, int) or isinstance(session.workspace_id, bool):
         raise SidebarTokenInvalid("malformed")
-    workspace = (
-        Workspace.objects.filter(pk=session.workspace_id, slug=session.workspace_slug)
-        # Every sidebar request passes here; its secrets are not needed, so not decrypted.
-        .defer("sidebar_secret", "previous_sidebar_secret")
-        .first()
+    workspace = selectors.workspace_for_session(
+        workspace_id=session.workspace_id, slug=session.workspace_slug
     )
     if workspace is None:
         raise SidebarTokenInvalid("unknown workspace")

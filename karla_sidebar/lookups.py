@@ -95,9 +95,7 @@ class LookupResult:
 def _accounts_for(workspace: Workspace, account: str | int | None) -> list[GoKarlaAccount]:
     """The account(s) to ask: one by id (404 if not this workspace's), all, or the default."""
     if account in (None, ""):
-        chosen = selectors.account_default(workspace=workspace)
-        if chosen is None:
-            chosen = selectors.account_list(workspace=workspace).first()
+        chosen = selectors.account_for_lookup(workspace=workspace)
         accounts = [chosen] if chosen else []
     elif account == ALL_ACCOUNTS:
         accounts = list(selectors.account_list(workspace=workspace))

@@ -666,3 +666,28 @@ def test_any_reference_keeps_host_and_path_prefix(reference):
             assert tail == f"shipments/{expected.lower()}"
             assert UUID_PATTERN.fullmatch(expected.lower())
             assert parts.query == ""
+
+
+@pytest.mark.parametrize(
+    ("no_proxy", "expected"),
+    [("", {"https": "http://proxy.internal:3128"}), (".gokarla.io", {})],
+)
+def test_the_environment_s_proxy_is_used_as_requests_would(
+    client, mocked, monkeypatch, no_proxy, expected
+):
+    """The environment is read once per host (not on every call), to the same effect: the
+    proxy of HTTPS_PROXY, except for hosts NO_PROXY names; the CA bundle of
+    REQUESTS_CA_BUNDLE."""
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", no_proxy)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/corporate.pem")
+    client_module._environment.cache_clear()
+    try:
+        mocked.get(ORDERS, json=[ORDER])
+        client.order_find("1001")
+        client.order_find("1001")
+    finally:
+        client_module._environment.cache_clear()
+    sent = [call.request.req_kwargs for call in mocked.calls]
+    assert [kwargs["proxies"] for kwargs in sent] == [expected, expected]
+    assert {kwargs["verify"] for kwargs in sent} == {"/etc/ssl/certs/corporate.pem"}

@@ -57,8 +57,9 @@ def breaker_release(*, account_id: int) -> None:
 def breaker_success(*, account_id: int) -> bool:
     """GoKarla answered: close the breaker. True when it had been open."""
     failures_key, open_key, probe_key = _keys(account_id)
-    was_open = cache.get(open_key) is not None
-    if was_open or cache.get(failures_key):
+    state = cache.get_many([failures_key, open_key])  # one round trip to Redis, not two
+    was_open = open_key in state
+    if was_open or state.get(failures_key):
         cache.delete_many([failures_key, open_key, probe_key])
     return was_open
 

@@ -75,86 +75,71 @@ HOW = """\
 # What the investigation found (py-spy on the gunicorn workers, cProfile and timing of the
 # pieces in-process, A/B runs of settings variants), written for docs/performance.md.
 FINDINGS = """\
-Investigated on 2026-11-27 at commit 86f96d6 and e8a5d0b (with other engineers' work in
-progress in the tree), mostly on the SQLite profile: py-spy sampling both gunicorn workers
-(only threads holding the GIL, i.e. Python on the CPU) during 600 cached and 250 uncached
-sequential sidebar Get Orders; the pieces timed one by one in-process (`time.process_time`,
-300 runs each); and A/B runs of settings variants with `bench/run.py --settings`.
+Investigated on 2026-11-27 in two rounds, mostly on the SQLite profile: py-spy sampling the
+gunicorn workers, cProfile and `time.process_time` around each piece of the request path
+in-process (the WSGI application called directly with production settings against the
+sandbox, 300 requests a figure), and A/B runs with `bench/run.py --settings`. In-process
+figures leave out gunicorn, which adds ≈ 0.6 ms of CPU per request here (measured with a
+hello-world WSGI app under the same `gthread` worker).
 
-**1. SQLite loses history rows under load (a correctness bug, not only speed).** With 50
-agents, five of six runs with the current settings had 3 to 12 of 1 680–2 330 lookups (the
-sixth none) answer 500 with `OperationalError: database is locked`, raised by the INSERT in the
-`finally` of `karla_sidebar/lookups.py` `_lookup` (`LookupRecord.save()`): those lookups have
-no history row, against "never a 500 and never a lost record". SQLite's busy timeout is 5 s by
-default, and 32 threads in two processes queue for its single write lock longer than that when
-the machine is busy. A/B with `--settings` (one run each, same conditions):
-`OPTIONS["timeout"] = 20` alone gave 0 errors in 1 823 lookups; WAL alone still 2 errors; the
-timeout with WAL (`init_command: PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;`) and
-`CONN_MAX_AGE = 600` gave 0 errors in 2 275 lookups and 75 instead of 59–60 lookups/s.
-PostgreSQL + Redis never had an error or lost a record.
+**1. SQLite lost history rows under load (fixed).** With 50 agents, 3 to 12 of about 2 000
+lookups answered 500 with `OperationalError: database is locked`, raised by the history
+INSERT: SQLite's 5 s busy timeout ran out while 32 threads in two processes queued for its
+single write lock. Now `timeout` 20 s, `IMMEDIATE` transactions, WAL with
+`synchronous=NORMAL` and persistent connections (`CONN_MAX_AGE`): 0 errors and exactly one
+record per request in every run since, and ≈ 25 % more lookups/s. PostgreSQL + Redis never
+had an error or lost a record.
 
-**2. There is no single hot spot: the CPU goes to ordinary Django work, on a slow and shared
-machine.** Where a sidebar lookup's Python CPU goes (py-spy shares; the last column is the piece
-timed alone in-process):
+**2. Where a sidebar Get Order's CPU goes now** (SQLite, in-process, ms per request):
 
-| part of the request | cached | uncached | alone |
-|---|---|---|---|
-| rendering the result card (`sidebar.html#result`, `order-card.html`) | 27 % | 18 % | 2.1 ms |
-| GoKarla client (`requests` ≈ 2.3 ms, JSON and parsing ≈ 0.3 ms) | — | 20 % | 3.0 ms |
-| choosing the account (`account_default`: a query, the token decrypted) | 16 % | 15 % | 0.8 ms |
-| checking the sidebar token (`Workspace` query, two secrets decrypted) | 15 % | 12 % | 0.55 ms |
-| gunicorn (parsing the request, writing the answer) | 12 % | 9 % | |
-| the form and the rest of the view | 8 % | 8 % | |
-| the history row (`LookupRecord` INSERT; SQLite's own C work is not sampled) | 8 % | 6 % | 1.8 ms |
-| Django's middleware and handler | 7 % | 5 % | |
-| cache read and write (locmem, pickled records) | 3 % | 4 % | 0.16 ms |
-| renewing the sidebar token | 2 % | 2 % | 0.05 ms |
+| part of the request | cached | uncached |
+|---|---|---|
+| rendering the order card: ≈ 100 template variables, dates, `naturaltime` | 1.9 | 2.2 |
+| the GoKarla client (`requests` ≈ 1.0 ms on a kept-alive connection, JSON and parsing) | — | 2.0 |
+| the history row (`LookupRecord` INSERT, SQLite included) | 0.6 | 0.7 |
+| choosing the account (one query, the token decrypted) | 0.6 | 0.6 |
+| checking the sidebar token (signature, one query) and issuing the renewed one | 0.6 | 0.65 |
+| cache read and write (locmem, pickled records), the form, the breaker | 0.4 | 0.8 |
+| Django's handler and middleware, the rest of the view | 0.9 | 1.2 |
+| **total in-process** (gunicorn adds ≈ 0.6 ms) | **≈ 5.0** | **≈ 8.2** |
 
-- **The per-request floor is already above the CPU target.** The cheapest authenticated
-  sidebar request, (r), costs 4.4–6.2 ms of app CPU here; a lookup adds the account query, the
-  cache, the history INSERT and the card. Inside the card, generic template rendering dominates
-  (includes, variable lookups), then date formatting and `naturaltime` (≈ 10 %) and four
-  `{% url %}` reverses per card (≈ 10 %).
-- **The machine.** 2 vCPUs (KVM, AMD EPYC at 2.4 GHz) that run Python slowly
-  (`python -m timeit "sum([1,2,3])"`: ≈ 200 ns, roughly three times what a current desktop core
-  takes), and shared: during the investigation other engineers' test runs often kept one of the
-  two cores busy (each run shows it in the column "other"), which inflates CPU times and widens
-  the tails. The load generator, PostgreSQL and Redis need the same two cores.
-- **`requests` is expensive here**: 2.3 ms of CPU per GoKarla call against 0.57 ms for
-  `http.client` on the same kept-alive connection; 0.4 ms of it is `trust_env` (the proxy
-  variables read from the environment on every call). The measuring client pays the same
-  ≈ 2 ms, which is why the load phase uses `http.client`.
-- **SQLite opens a new connection for every request** (`CONN_MAX_AGE` is set only for
-  `DATABASE_URL`): reconnecting plus the first query (schema parse, Django registering its SQL
-  functions) cost +1.4 ms in-process. Under gunicorn (two A/B runs each, user CPU per request):
-  cached 13.3 / 14.4 → 11.8 / 11.6 ms, uncached 19.3 / 19.4 → 16.5 / 16.1 ms, renew
-  5.7 / 6.2 → 4.4 / 4.9 ms with `CONN_MAX_AGE = 600`.
-- **Each worker's first request costs ≈ 0.3–0.4 s of CPU** (the URLconf and every view module
-  imported, templates compiled) although `preload_app` is on: the master loads the WSGI
-  application but never resolves a URL, so every forked worker imports the views itself.
-  (`bench/run.py` warms both workers before measuring.)
+**3. What was done, and what it saved.**
 
-**Cheap wins (reported, not applied; effects measured as above):**
+- SQLite settings (finding 1): −1.3 to −3 ms of CPU per request.
+- The URLconf resolved in the preloaded gunicorn master (`karla_sidebar/wsgi.py`): each
+  worker's first request no longer spends 0.3–0.4 s importing views.
+- The two reads on every lookup (the sidebar token's workspace, the lookup's account) are
+  statements built once (`accounts/selectors.py`): Django's ORM took 0.5–0.75 ms of CPU to
+  *build* each one here, three to six times as long as running it; and the workspace's
+  secrets are no longer read or decrypted. −1.2 ms per lookup.
+- The GoKarla client reads proxy and CA settings from the environment once per host
+  instead of on every call (`requests`' `trust_env`): −0.3 ms per GoKarla call.
+- The breaker reads its state in one cache round trip; the card reverses its URL once.
 
-1. `karla_sidebar/settings.py`, the SQLite branch of `DATABASES`: add
-   `"OPTIONS": {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA
-   synchronous=NORMAL;"}`, `"CONN_MAX_AGE": 600` and `"CONN_HEALTH_CHECKS": True`. Fixes the
-   500s and lost history rows of finding 1, −1.3 to −3 ms of CPU per request, +25 % lookups/s
-   under load. (WAL adds `db.sqlite3-wal` and `-shm` files beside the database: git-ignore them.)
-2. `karla_sidebar/wsgi.py` (or a `when_ready` hook in `gunicorn.conf.py`): resolve the URLconf
-   once after `get_wsgi_application()`, e.g. `django.urls.get_resolver().url_patterns`, so the
-   preloaded master imports the views before forking: −0.3 s of CPU and of latency on the
-   first request of every worker after each deploy or restart.
-3. `karla_sidebar/launch.py`, `_sidebar_token_load`: `.defer("sidebar_secret",
-   "previous_sidebar_secret")` on the `Workspace` query (checking a sidebar token needs neither
-   secret): two Fernet decryptions less per sidebar request, ≈ −0.06 ms in-process.
-4. `templates/sidebar/*.html`: reverse each URL once per card (`{% url … as … %}`), ≈ −0.2 ms.
+Together, on this machine and between runs a few hours apart (other work on the host moves
+every figure by 10–30 %): app CPU per uncached sidebar lookup 17.0 → 10.0 ms on SQLite and
+22.8 → 13.6 ms on PostgreSQL + Redis; 50 agents 117 → 200 and 86 → 116 lookups/s.
 
-None of these reaches 4 ms of CPU per lookup on this machine. That needs structural work:
-keeping the workspace and its default account per process for a few seconds (two queries and
-three decryptions per request), a GoKarla client on `urllib3` directly instead of `requests`,
-caching the rendered card with the data for cached answers, and cores not shared with test
-runs."""
+**4. Why the targets are still missed.** The targets ask for about 4 ms of CPU per lookup
+all in; here the cheapest authenticated request (r) alone costs 2–3 ms under gunicorn, and
+this machine runs Python slowly (`python -m timeit "sum([1,2,3])"`: ≈ 200 ns, about three
+times a current desktop core) on 2 vCPUs shared with the load generator, PostgreSQL, Redis
+and other people's work. What is left is ordinary Django work spread thinly: no single piece
+is above 2.2 ms. PostgreSQL + Redis cost more than SQLite per request because every query
+and every cache call is a network round trip through `psycopg` and `redis-py` (five cache
+calls and three queries per uncached lookup, plus Django's connection health check).
+
+**5. Next steps, by expected gain.**
+
+1. Render the result cards with Jinja2 (three to five times faster than Django's engine for
+   this kind of template): ≈ −1.3 ms per lookup.
+2. Call GoKarla through `urllib3` directly (0.45 ms against `requests`' 1.0 ms per call,
+   measured): ≈ −0.6 ms per uncached lookup; the client tests mock `requests` today.
+3. Keep each workspace's accounts per process for a few seconds, invalidated through a
+   version number in the shared cache: ≈ −0.6 ms, at the price of a window in which another
+   process still uses a removed account (the history row must then survive its foreign key).
+4. More cores, or app servers that do not share theirs with the database: throughput scales
+   with cores, since the app holds no lock of its own (PostgreSQL profile)."""
 
 
 def _git(*args: str) -> str:

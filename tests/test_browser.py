@@ -377,3 +377,61 @@ def test_refused_launch_says_so_inside_the_frame(page, origins, armincx, workspa
         page.reload()  # the same launch token a second time
     expect(frame.get_by_role("alert")).to_contain_text(REFUSED)
     expect(frame.get_by_label("Order ID or reference number")).to_have_count(0)
+
+
+# ---------------------------------------------------------------------------------------------
+# The lookup history, as a support lead
+
+
+@pytest.mark.browser
+def test_history_filters_follow_back_and_forward(page, live_server, leo, workspace):
+    """Filtering swaps only the results and pushes the URL; Back and Forward then show the
+    filters of that URL with its rows, so the next change keeps every filter it shows."""
+    from karla_sidebar.models import LookupRecord
+
+    for action, outcome, reference in [
+        ("order", "found", "1001"),
+        ("shipment", "found", "TRACK-1"),
+        ("shipment", "not_found", "TRACK-404"),
+        ("order", "timeout", "err-timeout"),
+    ]:
+        LookupRecord.objects.create(
+            workspace=workspace, source="sidebar", actor_id="a-1", actor_name="Ada Agent",
+            action=action, outcome=outcome, reference=reference, latency_ms=120,
+        )  # fmt: skip
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Username").fill("leo")
+    page.get_by_label("Password").fill("pw-leo")
+    page.get_by_role("button", name="Log in").click()
+    expect(page).not_to_have_url(re.compile(r"/login/"))
+    history = f"{live_server.url}/settings/integrations/gokarla/history/"
+    page.goto(history)
+    page.evaluate("window.karlaTestMarker = 'no reload'")
+    results = page.get_by_role("region", name="Lookups", exact=True)
+    action = page.get_by_label("Action", exact=True)
+    outcome = page.get_by_label("Outcome", exact=True)
+
+    action.select_option("shipment")
+    expect(page).to_have_url(re.compile(r"\?action=shipment$"))
+    expect(results).to_contain_text("2 lookups match")
+    outcome.select_option("unsuccessful")
+    expect(page).to_have_url(re.compile(r"\?action=shipment&outcome=unsuccessful$"))
+    expect(results).to_contain_text("1 lookup matches")
+    assert page.evaluate("window.karlaTestMarker") == "no reload"  # swapped in, not reloaded
+
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"\?action=shipment$"))
+    expect(results).to_contain_text("2 lookups match")
+    expect(action).to_have_value("shipment")
+    expect(outcome).to_have_value("")
+
+    page.go_forward()
+    expect(results).to_contain_text("1 lookup matches")
+    expect(action).to_have_value("shipment")
+    expect(outcome).to_have_value("unsuccessful")
+
+    page.go_back()
+    expect(outcome).to_have_value("")
+    page.get_by_label("Source", exact=True).select_option("sidebar")
+    expect(page).to_have_url(re.compile(r"\?action=shipment&source=sidebar$"))
+    expect(results).to_contain_text("2 lookups match")

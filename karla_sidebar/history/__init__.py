@@ -9,16 +9,10 @@ Dates in filters are days in the server's ``TIME_ZONE``: "from" is that day's mi
 "to" includes the whole day.
 
 ``forms`` holds the filters, ``selectors`` the reads, ``chart`` the chart's geometry,
-``export`` the CSV, ``services`` the retention purge and the planner's statistics, and
-``views`` the page and the export.
+``export`` the CSV, ``services`` the retention purge and ``views`` the page and the export.
 """
 
-from .services import lookup_record_purge, lookup_record_statistics_refresh
+from .services import lookup_record_purge
 from .views import history_export, history_page
 
-__all__ = [
-    "history_export",
-    "history_page",
-    "lookup_record_purge",
-    "lookup_record_statistics_refresh",
-]
+__all__ = ["history_export", "history_page", "lookup_record_purge"]

@@ -24,9 +24,16 @@ CHART_TOP, CHART_RIGHT, CHART_BOTTOM, CHART_LEFT = 8, 20, 22, 36  # room for the
 
 def chart_range(*, filters: Mapping[str, Any], today: dt.date) -> tuple[dt.date, dt.date]:
     """The days the chart shows: the last CHART_DAYS of the filtered range, or the chosen
-    range when one is set, at most CHART_MAX_DAYS ending on its last day (never empty)."""
+    range when one is set, at most CHART_MAX_DAYS ending on its last day (never empty).
+
+    The range ends today at the latest: days that have not come yet hold no lookups (a range
+    "to the end of the year" charts its days so far). Only a range wholly in the future
+    charts its own (empty) first day.
+    """
     start = filters.get("date_from")
-    end = filters.get("date_to") or max(today, start or today)
+    end = min(filters.get("date_to") or today, today)
+    if start and start > end:
+        end = start
     start = start or end - dt.timedelta(days=CHART_DAYS - 1)
     return max(start, end - dt.timedelta(days=CHART_MAX_DAYS - 1)), end
 
@@ -150,7 +157,9 @@ def chart_build(
         outcomes=outcomes,
         segments=tuple(segments),
         x_ticks=tuple(x_ticks),
+        # The middle line only where it falls on a whole number of lookups (not "2" for 2.5).
         y_ticks=tuple(
-            (round(baseline - value * scale, 1), value) for value in sorted({0, top // 2, top})
+            (round(baseline - value * scale, 1), value)
+            for value in sorted({0, top} | ({top // 2} if top % 2 == 0 else set()))
         ),
     )

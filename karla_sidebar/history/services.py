@@ -1,11 +1,8 @@
-"""Writes to the lookup history: the retention purge and the refresh of the database's
-statistics that follows it (both run daily by ``manage.py purge_history``)."""
+"""Writes to the lookup history: the retention purge (run by ``manage.py purge_history``)."""
 
 from __future__ import annotations
 
 import datetime as dt
-
-from django.db import connection
 
 from karla_sidebar.models import LookupRecord
 
@@ -22,16 +19,3 @@ def lookup_record_purge(
     while ids := list(old.values_list("id", flat=True)[:batch_size]):
         deleted += LookupRecord.objects.filter(id__in=ids).delete()[0]
     return deleted
-
-
-def lookup_record_statistics_refresh() -> None:
-    """Refresh the statistics the database's query planner reads to choose, for each filter
-    of the history page, the index that serves it.
-
-    PostgreSQL's autovacuum gathers them by itself. SQLite never does, and without them it
-    chooses by rules of thumb: on 100 000 records the history page's chart query took 580 ms
-    instead of 25 ms. ``ANALYZE`` reads the table once (0.2 s for 100 000 records here).
-    """
-    table = connection.ops.quote_name(LookupRecord._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {table}")

@@ -2,9 +2,7 @@
 
     python manage.py purge_history [--dry-run]
 
-``--dry-run`` only counts what would be deleted. A real run then refreshes the database's
-statistics of the history table, which its query planner needs to keep the history page fast
-(SQLite never gathers them by itself).
+``--dry-run`` only counts what would be deleted.
 """
 
 import datetime as dt
@@ -13,7 +11,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from karla_sidebar.history import lookup_record_purge, lookup_record_statistics_refresh
+from karla_sidebar.history import lookup_record_purge
 
 
 class Command(BaseCommand):
@@ -27,10 +25,9 @@ class Command(BaseCommand):
     def handle(self, *args, dry_run: bool, **options):
         days = settings.HISTORY_RETENTION_DAYS
         cutoff = timezone.now() - dt.timedelta(days=days)
-        when = f"older than {days} days (before {cutoff:%Y-%m-%d %H:%M %Z})"
+        unit = "day" if days == 1 else "days"
+        when = f"older than {days} {unit} (before {cutoff:%Y-%m-%d %H:%M %Z})"
         count = lookup_record_purge(older_than=cutoff, dry_run=dry_run)
         verb = "Would delete" if dry_run else "Deleted"
-        self.stdout.write(f"{verb} {count} lookup records {when}.")
-        if not dry_run:
-            lookup_record_statistics_refresh()
-            self.stdout.write("Refreshed the query planner's statistics of the history.")
+        records = "lookup record" if count == 1 else "lookup records"
+        self.stdout.write(f"{verb} {count} {records} {when}.")

@@ -275,6 +275,16 @@ def test_the_page_shows_who_looked_up_what_newest_first(leo_client, workspace, a
     assert f'href="{EXPORT}"' in body
 
 
+def test_gokarla_s_status_is_shown_only_when_it_refused(leo_client, workspace):
+    """A not-found is GoKarla answering 200 with nothing: no status beside it. A refusal
+    (401, 429, 5xx) says what GoKarla answered."""
+    record(workspace, reference="NOPE", outcome="not_found", upstream_status=200)
+    record(workspace, reference="LOCKED", outcome="credentials_rejected", upstream_status=401)
+    body = leo_client.get(HISTORY).content.decode()
+    assert "GoKarla answered 401" in body
+    assert "GoKarla answered 200" not in body and "GoKarla 200" not in body
+
+
 def test_a_conversation_link_lists_all_lookups_of_that_conversation(leo_client, workspace):
     record(workspace, reference="1001", conversation="c-42")
     record(workspace, reference="1002", conversation="c-42")

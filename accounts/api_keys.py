@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from accounts import selectors
 from accounts.models import ApiKey, Workspace
 
 KEY_PREFIX = "karla_"
@@ -38,11 +39,7 @@ def api_key_authenticate(*, key: str) -> ApiKey | None:
     """The active key with that value, or None. Updates last used (coarsely)."""
     if not key or len(key) > 200:
         return None
-    row = (
-        ApiKey.objects.select_related("workspace")
-        .filter(key_hash=_hash(key), revoked_at__isnull=True)
-        .first()
-    )
+    row = selectors.api_key_active(key_hash=_hash(key))
     if row is None:
         return None
     now = timezone.now()

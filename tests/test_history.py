@@ -285,6 +285,25 @@ def test_gokarla_s_status_is_shown_only_when_it_refused(leo_client, workspace):
     assert "GoKarla answered 200" not in body and "GoKarla 200" not in body
 
 
+@pytest.mark.parametrize(
+    ("params", "period"),
+    [
+        ({}, "all kept (the last 90 days)"),
+        ({"date_from": "2026-01-05"}, "since Jan 5, 2026"),
+        ({"date_to": "2026-02-01"}, "until Feb 1, 2026"),
+        ({"date_from": "2026-01-05", "date_to": "2026-02-01"}, "Jan 5, 2026 – Feb 1, 2026"),
+    ],
+)
+def test_the_summary_says_which_days_it_counts(leo_client, workspace, params, period):
+    """Unfiltered, the summary counts all the history kept while the chart shows 30 days:
+    each says its period."""
+    record(workspace)
+    body = leo_client.get(HISTORY, params).content.decode()
+    assert f'<span class="muted small" data-testid="summary-period">{period}</span>' in body
+    if not params:  # rows listed: their times' zone stands beside the column
+        assert '<th scope="col">When <span class="muted small">(UTC)</span></th>' in body
+
+
 def test_a_conversation_link_lists_all_lookups_of_that_conversation(leo_client, workspace):
     record(workspace, reference="1001", conversation="c-42")
     record(workspace, reference="1002", conversation="c-42")

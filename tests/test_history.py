@@ -300,6 +300,7 @@ def test_the_summary_says_which_days_it_counts(leo_client, workspace, params, pe
     record(workspace)
     body = leo_client.get(HISTORY, params).content.decode()
     assert f'<span class="muted small" data-testid="summary-period">{period}</span>' in body
+    assert "{#" not in body and "{%" not in body  # no template syntax shown as text
     if not params:  # rows listed: their times' zone stands beside the column
         assert '<th scope="col">When <span class="muted small">(UTC)</span></th>' in body
 

@@ -108,10 +108,11 @@ had an error or lost a record.
 - SQLite settings (finding 1): −1.3 to −3 ms of CPU per request.
 - The URLconf resolved in the preloaded gunicorn master (`karla_sidebar/wsgi.py`): each
   worker's first request no longer spends 0.3–0.4 s importing views.
-- The two reads on every lookup (the sidebar token's workspace, the lookup's account) are
-  statements built once (`accounts/selectors.py`): Django's ORM took 0.5–0.75 ms of CPU to
-  *build* each one here, three to six times as long as running it; and the workspace's
-  secrets are no longer read or decrypted. −1.2 ms per lookup.
+- The reads on every sidebar request, lookup and API call (the sidebar token's workspace,
+  the lookup's account, the API key and its workspace) are statements built once
+  (`accounts/selectors.py`): Django's ORM took 0.5–0.75 ms of CPU to *build* each one here,
+  three to six times as long as running it; and the workspace's secrets are no longer read
+  or decrypted. −1.2 ms per sidebar lookup.
 - The GoKarla client reads proxy and CA settings from the environment once per host
   instead of on every call (`requests`' `trust_env`): −0.3 ms per GoKarla call.
 - The breaker reads its state in one cache round trip; the card reverses its URL once.

@@ -4,9 +4,9 @@ from django.db import models
 
 from accounts.models import GoKarlaAccount, Workspace
 
-# True of every lookup (the column is NOT NULL), yet a condition the query planner takes
-# at its word: a partial index on it serves only the queries that state it, here the
-# unfiltered history summary (``history.selectors.lookup_summary`` says why).
+# True of every lookup (the column is NOT NULL), yet SQLite takes it at its word: the
+# partial index ``lookup_by_latency`` (SQLite only, migration 0003) is on this condition, so
+# only the queries that state it, the unfiltered history summary, may use it.
 EVERY_ROW = models.Q(latency_ms__isnull=False)
 
 
@@ -55,13 +55,13 @@ class LookupRecord(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        # The history page filters by workspace and time first. The time index carries every
-        # column the page filters or counts by but the free-text ones, so the list, the
-        # summary and the chart of any combination of date, outcome, action, source and
-        # account read only the index, never the table. The latency index hands the
-        # unfiltered summary its rows already grouped (no sort); it is partial so that only
-        # that query can choose it (lookup_summary says why). The account index serves the
-        # labels of removed accounts; conversation and agent have their own.
+        # The history page filters by workspace and time first. The time index also carries
+        # every column the page filters or counts by but the free-text ones, so the summary
+        # and the chart of any mix of date, outcome, action, source and account read the
+        # index, not the table. The account index serves the labels of removed accounts;
+        # conversation and agent have their own. On SQLite, migration 0003 adds a partial
+        # latency index for the unfiltered summary (``lookup_summary`` says why); on
+        # PostgreSQL, 0004 adds trigram indexes for the "contains" filters.
         indexes = [
             models.Index(
                 fields=[
@@ -74,11 +74,6 @@ class LookupRecord(models.Model):
                     "account",
                 ],
                 name="lookup_by_time",
-            ),
-            models.Index(
-                fields=["workspace", "latency_ms", "outcome"],
-                condition=EVERY_ROW,  # lookup_summary says why
-                name="lookup_by_latency",
             ),
             models.Index(
                 fields=["workspace", "conversation", "-created_at"], name="lookup_by_conv"
@@ -95,3 +90,10 @@ class LookupRecord(models.Model):
     @property
     def found(self) -> bool:
         return self.outcome == self.Outcome.FOUND
+
+    @property
+    def upstream_status_shown(self) -> int | None:
+        """GoKarla's status where it says something: not for an answer (found, not found,
+        no tracking yet: GoKarla answered 200), yes for a refusal or an odd answer."""
+        answered = {self.Outcome.FOUND, self.Outcome.NOT_FOUND, self.Outcome.NO_TRACKING_YET}
+        return None if self.outcome in answered else self.upstream_status

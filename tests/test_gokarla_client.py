@@ -678,6 +678,8 @@ def test_the_environment_s_proxy_is_used_as_requests_would(
     """The environment is read once per host (not on every call), to the same effect: the
     proxy of HTTPS_PROXY, except for hosts NO_PROXY names; the CA bundle of
     REQUESTS_CA_BUNDLE."""
+    for name in ("https_proxy", "no_proxy", "all_proxy", "ALL_PROXY", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)  # only the variables set here count
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
     monkeypatch.setenv("NO_PROXY", no_proxy)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/corporate.pem")
@@ -690,4 +692,7 @@ def test_the_environment_s_proxy_is_used_as_requests_would(
         client_module._environment.cache_clear()
     sent = [call.request.req_kwargs for call in mocked.calls]
     assert [kwargs["proxies"] for kwargs in sent] == [expected, expected]
+    # What requests itself would take from the environment, reading it on every call:
+    settings_per_call = requests.Session().merge_environment_settings(ORDERS, {}, None, None, None)
+    assert settings_per_call["proxies"] == expected
     assert {kwargs["verify"] for kwargs in sent} == {"/etc/ssl/certs/corporate.pem"}

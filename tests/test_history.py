@@ -15,6 +15,8 @@ import requests
 import responses
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
@@ -22,6 +24,7 @@ from hypothesis import strategies as st
 
 from accounts.models import GoKarlaAccount
 from karla_sidebar.history import lookup_record_purge
+from karla_sidebar.history.selectors import lookup_summary
 from karla_sidebar.launch import SIDEBAR_TOKEN_HEADER, launch_token_mint
 from karla_sidebar.models import LookupRecord
 
@@ -277,11 +280,12 @@ def test_the_page_shows_who_looked_up_what_newest_first(leo_client, workspace, a
 
 def test_gokarla_s_status_is_shown_only_when_it_refused(leo_client, workspace):
     """A not-found is GoKarla answering 200 with nothing: no status beside it. A refusal
-    (401, 429, 5xx) says what GoKarla answered."""
+    (401, 429, 5xx) or an odd answer (a redirect) says what GoKarla answered."""
     record(workspace, reference="NOPE", outcome="not_found", upstream_status=200)
     record(workspace, reference="LOCKED", outcome="credentials_rejected", upstream_status=401)
+    record(workspace, reference="ODD", outcome="unexpected_response", upstream_status=302)
     body = leo_client.get(HISTORY).content.decode()
-    assert "GoKarla answered 401" in body
+    assert "GoKarla answered 401" in body and "GoKarla answered 302" in body
     assert "GoKarla answered 200" not in body and "GoKarla 200" not in body
 
 
@@ -753,3 +757,45 @@ def test_purge_deletes_in_batches(workspace):
     assert lookup_record_purge(older_than=cutoff, dry_run=True) == 5
     assert lookup_record_purge(older_than=cutoff, batch_size=2) == 5
     assert list(LookupRecord.objects.values_list("reference", flat=True)) == ["NEW"]
+
+
+# The indexes the page's queries stand on
+
+
+def _plan(sql: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql)
+        return " ".join(str(row[-1]) for row in cursor.fetchall())
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'", reason="SQLite's own index choice")
+def test_sqlite_walks_the_latency_index_for_the_unfiltered_summary_only(workspace):
+    """Unfiltered, the summary reads its rows in (latency, outcome) order from the partial
+    index, with no sort; filtered, SQLite never walks that index (it would read the whole
+    table in latency order to spare a sort of the few rows that match)."""
+    record(workspace)
+    plans = {}
+    for name, filters in {"unfiltered": {}, "reference": {"reference": "42"}}.items():
+        with CaptureQueriesContext(connection) as queries:
+            lookup_summary(workspace=workspace, filters=filters)
+        (query,) = queries.captured_queries
+        plans[name] = _plan(query["sql"])
+    assert "COVERING INDEX lookup_by_latency" in plans["unfiltered"]
+    assert "TEMP B-TREE" not in plans["unfiltered"]
+    assert "lookup_by_latency" not in plans["reference"]
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="PostgreSQL's trigram indexes")
+def test_postgresql_has_trigram_indexes_for_the_contains_filters(db):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s",
+            [LookupRecord._meta.db_table],
+        )
+        indexes = dict(cursor.fetchall())
+    for name, column in (
+        ("lookup_reference_trgm", "reference"),
+        ("lookup_actor_name_trgm", "actor_name"),
+    ):
+        assert "gin_trgm_ops" in indexes[name] and f"upper(({column})::text)" in indexes[name]
+    assert "lookup_by_latency" not in indexes  # SQLite only: PostgreSQL groups with a hash

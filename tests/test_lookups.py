@@ -138,3 +138,25 @@ def test_control_characters_are_stored_visibly_never_lost(workspace, shop_accoun
         lookups.order_lookup(workspace=workspace, reference="10\x0001", actor=ADA)
     record = LookupRecord.objects.get()
     assert record.reference == "10\ufffd01" and record.outcome == "invalid_input"
+
+
+def test_without_an_account_the_default_is_asked_else_the_first_by_label(
+    workspace, shop_account, outlet_account
+):
+    """The default account wins over the alphabet ("Demo Outlet" sorts before "Demo Shop");
+    with no default, the first in the Accounts tab's order is asked."""
+    from accounts.models import GoKarlaAccount
+    from accounts.services import account_make_default
+
+    def asked(reference: str) -> str:
+        lookups.order_lookup(workspace=workspace, reference=reference, actor=ADA)
+        return LookupRecord.objects.latest("id").account_label
+
+    assert shop_account.is_default and not outlet_account.is_default
+    assert asked("1001") == "Demo Shop"
+    account_make_default(account=outlet_account)
+    assert asked("2001") == "Demo Outlet"
+    GoKarlaAccount.objects.filter(workspace=workspace).update(is_default=False)
+    assert asked("2001") == "Demo Outlet"
+    GoKarlaAccount.objects.filter(pk=outlet_account.pk).update(label="Zed Outlet")
+    assert asked("1001") == "Demo Shop"

@@ -107,7 +107,7 @@ def http_session() -> requests.Session:
     return session
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)  # keyed by admin-entered URLs: bounded
 def _environment(api_root: str) -> dict[str, Any]:
     """What ``requests`` would take from the environment for this GoKarla host: the proxy
     (``HTTPS_PROXY``, ``NO_PROXY``, …) and the CA bundle (``REQUESTS_CA_BUNDLE`` or

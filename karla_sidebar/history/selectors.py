@@ -101,12 +101,13 @@ def lookup_summary(
 ) -> LookupSummary:
     """Counts per outcome and exact latency percentiles, from one grouped query.
 
-    Grouping by (latency, outcome) needs one pass for both. SQLite groups by sorting, and
-    sorting 100 000 rows takes 80 ms; unfiltered, the rows can come already in that order
-    from the ``lookup_by_latency`` index instead (20 ms). That index is partial, on a
-    condition that holds for every row (``EVERY_ROW``), and only this query states it: were
-    the index open to every query, SQLite would also walk it for filtered ones to spare a
-    sort, reading the table in latency order, which took 200 ms where a plain scan takes 25.
+    Grouping by (latency, outcome) needs one pass for both. PostgreSQL groups with a hash.
+    SQLite groups by sorting, and sorting 100 000 rows takes 80 ms; unfiltered, the rows can
+    come already in that order from its ``lookup_by_latency`` index instead (20 ms). That
+    index is partial, on a condition that holds for every row (``EVERY_ROW``), and only this
+    query states it: were the index open to every query, SQLite would also walk it for
+    filtered ones to spare a sort, reading the table in latency order, which took 200 ms
+    where a plain scan takes 25. (``tests/test_history.py`` checks both plans.)
     """
     filters = filters or {}
     records = lookup_record_list(workspace=workspace, filters=filters)

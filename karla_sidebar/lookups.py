@@ -15,6 +15,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 
@@ -252,7 +253,7 @@ def _lookup(*, workspace, action, reference, account, actor: Actor, use_cache=Tr
         )
     finally:
         record.latency_ms = round((time.perf_counter() - started) * 1000)
-        record.save()
+        _save(record)
 
 
 def order_lookup(*, workspace, reference, account=None, actor: Actor, use_cache=True):
@@ -308,6 +309,19 @@ def lookup_refused(*, workspace, action, reference, actor: Actor, error: GoKarla
     record = _new_record(workspace, action, (reference or "").strip(), actor)
     record.outcome = error.code
     record.save()
+
+
+def _save(record: LookupRecord) -> None:
+    """Write the history row. The account may have been removed while GoKarla answered (up
+    to the deadline): the row then keeps its label without the link, never lost."""
+    try:
+        with transaction.atomic():
+            record.save()
+    except IntegrityError:
+        if record.account_id is None:
+            raise
+        record.pk, record.account = None, None
+        record.save()
 
 
 def _new_record(workspace, action: str, reference: str, actor: Actor) -> LookupRecord:

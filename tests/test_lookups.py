@@ -160,3 +160,25 @@ def test_without_an_account_the_default_is_asked_else_the_first_by_label(
     assert asked("2001") == "Demo Outlet"
     GoKarlaAccount.objects.filter(pk=outlet_account.pk).update(label="Zed Outlet")
     assert asked("1001") == "Demo Shop"
+
+
+def test_an_account_removed_during_the_lookup_keeps_the_record(
+    transactional_db, workspace, shop_account, monkeypatch
+):
+    """An admin may remove the account while GoKarla is still answering (up to the deadline):
+    the agent still gets the answer, and the history row keeps the account's label. (In
+    autocommit, as in production, where the row's foreign key is checked as it is written.)"""
+    from accounts.services import account_remove
+
+    fetch = lookups._fetch
+
+    def fetch_then_remove(account, action, reference):
+        result = fetch(account, action, reference)
+        account_remove(account=type(account).objects.get(pk=account.pk))
+        return result
+
+    monkeypatch.setattr(lookups, "_fetch", fetch_then_remove)
+    result = lookups.order_lookup(workspace=workspace, reference="1001", actor=ADA)
+    assert result.first.record.order_number == "1001"
+    record = LookupRecord.objects.get()
+    assert (record.outcome, record.account_id, record.account_label) == ("found", None, "Demo Shop")

@@ -90,15 +90,21 @@ def _mark_verified(account: GoKarlaAccount, shop: Shop) -> None:
 
 
 def account_mark_failing(*, account: GoKarlaAccount, error: GoKarlaError) -> None:
-    account.status = GoKarlaAccount.Status.FAILING
-    account.last_error = error.message[:500]
-    account.save(update_fields=["status", "last_error", "updated_at"])
+    _mark(account, GoKarlaAccount.Status.FAILING, error.message[:500])
 
 
 def account_mark_connected(*, account: GoKarlaAccount) -> None:
-    account.status = GoKarlaAccount.Status.CONNECTED
-    account.last_error = ""
-    account.save(update_fields=["status", "last_error", "updated_at"])
+    _mark(account, GoKarlaAccount.Status.CONNECTED, "")
+
+
+def _mark(account: GoKarlaAccount, status: str, last_error: str) -> None:
+    """Set the status a lookup observed. An UPDATE of these columns only: the account may
+    have been removed (or changed by an admin) while GoKarla answered, and nothing else of
+    it is overwritten or recreated."""
+    account.status, account.last_error = status, last_error
+    GoKarlaAccount.objects.filter(pk=account.pk).update(
+        status=status, last_error=last_error, updated_at=timezone.now()
+    )
 
 
 def account_test(*, account: GoKarlaAccount, actor=None) -> GoKarlaAccount:

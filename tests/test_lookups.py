@@ -182,3 +182,25 @@ def test_an_account_removed_during_the_lookup_keeps_the_record(
     assert result.first.record.order_number == "1001"
     record = LookupRecord.objects.get()
     assert (record.outcome, record.account_id, record.account_label) == ("found", None, "Demo Shop")
+
+
+def test_an_account_removed_while_gokarla_refuses_it_answers_with_the_refusal(
+    transactional_db, workspace, shop_account, monkeypatch
+):
+    """GoKarla refuses the token (the account would be marked failing) after the admin removed
+    the account: the agent sees the refusal, no 500, and the row is kept."""
+    from accounts.services import account_remove
+
+    def refuse_after_removal(account, action, reference):
+        account_remove(account=type(account).objects.get(pk=account.pk))
+        raise TokenRevoked()
+
+    monkeypatch.setattr(lookups, "_fetch", refuse_after_removal)
+    with pytest.raises(TokenRevoked):
+        lookups.order_lookup(workspace=workspace, reference="1001", actor=ADA)
+    record = LookupRecord.objects.get()
+    assert (record.outcome, record.account_id, record.account_label) == (
+        "credentials_rejected",
+        None,
+        "Demo Shop",
+    )

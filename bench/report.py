@@ -117,11 +117,11 @@ had an error or lost a record.
   instead of on every call (`requests`' `trust_env`): −0.3 ms per GoKarla call.
 - The breaker reads its state in one cache round trip; the card reverses its URL once.
 
-Together, against the first round's run (and over the three runs since, an hour apart: other
-work on the host moves every figure by 10–30 % from run to run): app CPU per uncached
-sidebar lookup 17.0 → 10.0–11.3 ms on SQLite and 22.8 → 13.5–15.1 ms on PostgreSQL + Redis;
-cached answers at p50 12.7 → 7.5–9.8 and 18.2 → 11.7–13.3 ms; 50 agents 117 → 163–200 and
-86 → 100–122 lookups/s.
+Together, against the first round's run (and over the four runs since: other work on the
+host moves every figure by 10–30 % from run to run): app CPU per uncached sidebar lookup
+17.0 → 10.0–11.4 ms on SQLite and 22.8 → 13.5–15.1 ms on PostgreSQL + Redis; cached answers
+at p50 12.7 → 7.5–9.8 and 18.2 → 11.7–13.3 ms; 50 agents 117 → 148–200 and 86 → 100–122
+lookups/s.
 
 **4. Why the targets are still missed.** The targets ask for about 4 ms of CPU per lookup
 all in; here the cheapest authenticated request (r) alone costs 2–3 ms under gunicorn, and

@@ -47,7 +47,8 @@ def create_indexes(apps, schema_editor):
     except DatabaseError as error:
         logger.warning(
             "pg_trgm could not be created (%s): the history's reference and agent filters "
-            "will scan the table. To add the indexes later, run as a role that may: %s",
+            "will scan the table. To add the indexes later, run these statements one at a time "
+            "(not in a transaction) as a role that may: %s",
             str(error).strip(),
             _by_hand(),
         )
@@ -66,7 +67,8 @@ def create_indexes(apps, schema_editor):
         except DatabaseError as error:
             schema_editor.execute(f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"')  # if invalid
             logger.warning(
-                "The index %s could not be built (%s): run %s",
+                "The index %s could not be built (%s): run these statements one at a time "
+                "(not in a transaction): %s",
                 name,
                 str(error).strip(),
                 _by_hand(schema),

@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.core.cache import cache
 
+from karla_sidebar.ratelimit import cache_count
+
 WINDOW_SECONDS = 15 * 60
 
 
@@ -21,11 +23,7 @@ def login_locked(*, username: str, address: str) -> bool:
 
 def login_failed(*, username: str, address: str) -> None:
     for key in _keys(username, address):
-        cache.add(key, 0, timeout=WINDOW_SECONDS)
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, timeout=WINDOW_SECONDS)
+        cache_count(key, timeout=WINDOW_SECONDS)
 
 
 def login_succeeded(*, username: str, address: str) -> None:

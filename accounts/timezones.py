@@ -17,14 +17,15 @@ class ViewerTimezoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        zone = _zone(request.COOKIES.get(COOKIE, ""))
+        zone = zone_or_none(request.COOKIES.get(COOKIE, ""))
         if zone is None:
             return self.get_response(request)
         with timezone.override(zone):
             return self.get_response(request)
 
 
-def _zone(name: str) -> zoneinfo.ZoneInfo | None:
+def zone_or_none(name: str) -> zoneinfo.ZoneInfo | None:
+    """The IANA time zone of that name; None for an empty, unknown or overlong name."""
     if not name or len(name) > 64:
         return None
     try:

@@ -22,7 +22,7 @@ from accounts.forms import (
     TokenUpdateForm,
 )
 from karla_sidebar.gokarla import GoKarlaError
-from karla_sidebar.security import sidebar_frame_ancestors
+from karla_sidebar.security import sidebar_frame_origins
 
 ACCOUNTS_PAGE = "accounts/gokarla-accounts.html"
 NEW_KEY_SESSION = "new_api_key"
@@ -156,7 +156,7 @@ def _sidebar_tab(request, *, revealed=False):
         "can_change": request.membership.is_admin,
         "revealed": revealed,
         "sidebar_url": request.build_absolute_uri(reverse("sidebar:launch")),
-        "frame_ancestors": [o for o in sidebar_frame_ancestors() if o != "'none'"],
+        "frame_ancestors": sidebar_frame_origins(),
         "grace_hours": settings.SIDEBAR_SECRET_GRACE_HOURS,
     }
     template = "accounts/gokarla-sidebar.html"
@@ -206,7 +206,7 @@ def _api_keys_tab(request, *, form=None, new_key="", status=200):
         "form": form or ApiKeyForm(),
         "new_key": new_key,
         "api_base": request.build_absolute_uri("/api/v1/actions/"),
-        "rate_limit": f"{settings.API_RATE_LIMIT:g}",
+        "rate_limit": settings.API_RATE_LIMIT,
     }
     return render(request, "accounts/gokarla-api-keys.html", context, status=status)
 

@@ -101,11 +101,11 @@ def _action(request, action: str):
             WWW_Authenticate='Bearer realm="karla-sidebar"',
         )
     workspace, actor = api_key.workspace, _actor(api_key)
-    wait = rate_limit_hit(key=f"api:{api_key.pk}", limit=int(settings.API_RATE_LIMIT))
+    wait = rate_limit_hit(key=f"api:{api_key.pk}", limit=settings.API_RATE_LIMIT)
     try:
         if wait is not None:
             raise RateLimited(
-                f"Too many requests for this API key (at most {settings.API_RATE_LIMIT:g} a "
+                f"Too many requests for this API key (at most {settings.API_RATE_LIMIT} a "
                 "minute). Try again after the Retry-After seconds.",
                 retry_after=wait,
             )
@@ -131,9 +131,7 @@ def _action(request, action: str):
     hit = result.first
     if action == "shipment":
         return JsonResponse({"shipment": shipment_json(hit.record), **source_json(hit)})
-    newest = max(
-        result.hits, key=lambda h: h.record.placed_at.timestamp() if h.record.placed_at else 0
-    )
+    newest = lookups.newest_first(result.hits)[0]
     return JsonResponse(
         {"order": order_json(newest.record), "matches": len(result.hits), **source_json(newest)}
     )

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from karla_sidebar.gokarla import Unavailable
+from karla_sidebar.ratelimit import cache_count
 
 
 class CircuitOpen(Unavailable):
@@ -21,10 +22,6 @@ class CircuitOpen(Unavailable):
         "GoKarla has not been answering for this account, so Karla Sidebar is pausing calls "
         "for a few seconds. Try again shortly."
     )
-
-    def __init__(self, message: str | None = None, *, retry_after: float | None = None):
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 def _keys(account_id: int) -> tuple[str, str, str]:
@@ -40,12 +37,11 @@ def breaker_check(*, account_id: int) -> bool:
     open_until = cache.get(open_key)
     if open_until is None:
         return False
-    now = time.time()
-    if now < open_until:
-        raise CircuitOpen(retry_after=open_until - now)
+    if time.time() < open_until:
+        raise CircuitOpen()
     # Half-open: the first caller after the cool-down probes; the others keep failing fast.
     if not cache.add(probe_key, 1, timeout=int(settings.GOKARLA_DEADLINE_SECONDS) + 5):
-        raise CircuitOpen(retry_after=settings.GOKARLA_DEADLINE_SECONDS)
+        raise CircuitOpen()
     return True
 
 
@@ -68,11 +64,7 @@ def breaker_failure(*, account_id: int) -> bool:
     """Count a failure; True when this one opened the breaker."""
     failures_key, open_key, probe_key = _keys(account_id)
     cooldown = settings.BREAKER_COOLDOWN_SECONDS
-    cache.add(failures_key, 0, timeout=int(cooldown * 10))
-    try:
-        failures = cache.incr(failures_key)
-    except ValueError:
-        failures = 1
+    failures = cache_count(failures_key, timeout=int(cooldown * 10))
     if failures >= settings.BREAKER_FAILURES or cache.get(probe_key):
         cache.set(open_key, time.time() + cooldown, timeout=int(cooldown * 10))
         cache.delete(probe_key)

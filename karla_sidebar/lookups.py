@@ -11,7 +11,7 @@ import hashlib
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.cache import cache
@@ -290,18 +290,21 @@ def customer_orders_lookup(*, workspace, email, actor: Actor, use_cache=True):
         actor=actor,
         use_cache=use_cache,
     )
-    newest_first = sorted(
-        result.hits,
-        key=lambda hit: hit.record.placed_at or timezone.now().replace(year=1970),
-        reverse=True,
-    )
     return LookupResult(
         action=result.action,
         reference=result.reference,
-        hits=tuple(newest_first[:CUSTOMER_ORDERS_LIMIT]),
+        hits=newest_first(result.hits)[:CUSTOMER_ORDERS_LIMIT],
         searched_all=True,
         accounts_searched=result.accounts_searched,
     )
+
+
+def newest_first(hits: tuple[Hit, ...]) -> tuple[Hit, ...]:
+    """Order hits, newest placed first (undated last; equals keep their order)."""
+    return tuple(sorted(hits, key=lambda hit: hit.record.placed_at or _UNDATED, reverse=True))
+
+
+_UNDATED = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def lookup_refused(*, workspace, action, reference, actor: Actor, error: GoKarlaError) -> None:

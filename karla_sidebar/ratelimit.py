@@ -1,8 +1,19 @@
-"""A fixed-window rate limit counted in the shared cache, so it holds across processes."""
+"""Counters in the shared cache, so they hold across processes: a fixed-window rate limit
+(the workflow API), and the counter it and the others (login failures, the breaker) use."""
 
 import time
 
 from django.core.cache import cache
+
+
+def cache_count(key: str, *, timeout: int) -> int:
+    """Add one to the counter ``key`` (started at 1, living ``timeout`` seconds); its count."""
+    try:
+        return cache.incr(key)
+    except ValueError:  # not there yet, or just expired
+        if cache.add(key, 1, timeout=timeout):
+            return 1
+        return cache.incr(key)  # another process started it meanwhile
 
 
 def rate_limit_hit(*, key: str, limit: int, window: int = 60) -> float | None:
@@ -10,12 +21,6 @@ def rate_limit_hit(*, key: str, limit: int, window: int = 60) -> float | None:
     now = time.time()
     window_start = int(now // window) * window
     cache_key = f"ratelimit:{key}:{window_start}"
-    cache.add(cache_key, 0, timeout=window + 5)
-    try:
-        count = cache.incr(cache_key)
-    except ValueError:  # expired between add and incr
-        cache.set(cache_key, 1, timeout=window + 5)
-        count = 1
-    if count > limit:
+    if cache_count(cache_key, timeout=window + 5) > limit:
         return max(window_start + window - now, 1.0)
     return None

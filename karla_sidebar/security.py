@@ -18,12 +18,17 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 DEMO_HOST_ORIGINS = ("http://localhost:8000",)
 
 
-def sidebar_frame_ancestors() -> list[str]:
-    """The CSP ``frame-ancestors`` sources for the sidebar, read from settings per request."""
+def sidebar_frame_origins() -> list[str]:
+    """The origins that may frame the sidebar, read from settings per request."""
     origins = list(settings.SIDEBAR_FRAME_ANCESTORS)
     if settings.DEBUG:
         origins += [origin for origin in DEMO_HOST_ORIGINS if origin not in origins]
-    return origins or [NONE]
+    return origins
+
+
+def sidebar_frame_ancestors() -> list[str]:
+    """The CSP ``frame-ancestors`` sources for the sidebar: those origins, or none at all."""
+    return sidebar_frame_origins() or [NONE]
 
 
 def sidebar_frameable(view):

@@ -234,7 +234,7 @@ BREAKER_FAILURES = int(env_number("BREAKER_FAILURES", 5, minimum=1))
 BREAKER_COOLDOWN_SECONDS = env_number("BREAKER_COOLDOWN_SECONDS", 3, minimum=1)
 
 # The workflow API: calls per minute per API key.
-API_RATE_LIMIT = env_number("API_RATE_LIMIT", 60, minimum=1)
+API_RATE_LIMIT = int(env_number("API_RATE_LIMIT", 60, minimum=1))
 
 # The sidebar: which ArminCX origins may frame it, and how long a rotated secret stays valid.
 SIDEBAR_FRAME_ANCESTORS = env_list("SIDEBAR_FRAME_ANCESTORS")

@@ -6,7 +6,6 @@ works with third-party cookies blocked, and CSRF cannot apply: nothing is ambien
 """
 
 import logging
-import zoneinfo
 
 from django import forms
 from django.http import Http404
@@ -16,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors
+from accounts.timezones import zone_or_none
 from karla_sidebar import lookups
 from karla_sidebar.gokarla import GoKarlaError, InvalidInput
 from karla_sidebar.launch import (
@@ -49,19 +49,13 @@ class LookupForm(forms.Form):
     refresh = forms.BooleanField(required=False)
 
 
-def _agent_timezone(session: SidebarSession):
-    try:
-        return zoneinfo.ZoneInfo(session.tz) if session.tz else None
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return None
-
-
 def _render(request, name: str, context: dict, *, status: int = 200):
     """Render in the agent's time zone (from the launch), falling back to the server's.
 
-    Lookup errors are cards answered with 200, like an invalid form, so HTMX swaps them in.
+    Lookup errors are cards answered with 200 (an invalid form with 422, which the sidebar's
+    htmx configuration swaps in too).
     """
-    tz = _agent_timezone(request.sidebar) if hasattr(request, "sidebar") else None
+    tz = zone_or_none(request.sidebar.tz) if hasattr(request, "sidebar") else None
     with timezone.override(tz or timezone.get_current_timezone()):
         return render(request, name, context, status=status)
 

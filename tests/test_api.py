@@ -231,11 +231,8 @@ def test_openapi_document_is_served_and_describes_both_actions(client):
 
 @pytest.mark.django_db(transaction=True)
 def test_schemathesis_finds_no_server_error_or_schema_violation(
-    live_server, workspace, sandbox_settings, settings
+    live_server, workspace, shop_account, settings
 ):
-    from tests.conftest import connect
-
-    connect(workspace, "demo-shop", "karla-demo-token", "Demo Shop", sandbox_settings.url)
     _, key = api_key_create(workspace=workspace, name="Schemathesis")
     settings.API_RATE_LIMIT = 100_000
     result = subprocess.run(

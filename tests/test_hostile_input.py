@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from accounts.api_keys import api_key_create
 from accounts.models import GoKarlaAccount
-from karla_sidebar.launch import SidebarSession, sidebar_token_issue
+from tests.tokens import sidebar_token
 
 HOST = "acme.gokarla.io"
 NASTY = st.one_of(
@@ -93,17 +93,7 @@ def assert_answered(response) -> None:
 
 @pytest.mark.parametrize("path", ["order", "shipment"])
 def test_sidebar_inputs(client, workspace, gokarla, path):
-    token = sidebar_token_issue(
-        SidebarSession(
-            workspace_id=workspace.pk,
-            workspace_slug="acme",
-            agent_id="a-1",
-            agent_name="Ada",
-            conversation="",
-            customer_email="",
-            tz="",
-        )
-    )
+    token = sidebar_token(workspace)
 
     @HYPOTHESIS
     @given(reference=NASTY, account=st.just("") | NASTY)

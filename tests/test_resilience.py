@@ -8,7 +8,7 @@ from accounts.api_keys import api_key_create
 from accounts.models import GoKarlaAccount
 from karla_sidebar import lookups
 from karla_sidebar.breaker import CircuitOpen, breaker_is_open
-from karla_sidebar.gokarla import OrderNotFound, Unavailable
+from karla_sidebar.gokarla import InvalidInput, OrderNotFound, Unavailable
 from karla_sidebar.models import LookupRecord
 from tests.tokens import sidebar_token
 
@@ -17,6 +17,13 @@ ADA = lookups.Actor(source="sidebar", actor_id="a-1", actor_name="Ada Agent")
 
 def order(workspace, reference, **kwargs):
     return lookups.order_lookup(workspace=workspace, reference=reference, actor=ADA, **kwargs)
+
+
+def trip(workspace, **kwargs):
+    """Three failing lookups in a row: the breaker's threshold in these tests."""
+    for _ in range(3):
+        with pytest.raises(Unavailable):
+            order(workspace, "err-500", **kwargs)
 
 
 @pytest.fixture
@@ -29,9 +36,7 @@ def breaker(settings):
 def test_repeated_failures_open_the_breaker_and_it_fails_fast(
     breaker, workspace, shop_account, sandbox
 ):
-    for _ in range(3):
-        with pytest.raises(Unavailable):
-            order(workspace, "err-500")
+    trip(workspace)
     assert breaker_is_open(account_id=shop_account.pk)
     shop_account.refresh_from_db()
     assert shop_account.status == "failing" and "pausing calls" in shop_account.last_error
@@ -46,9 +51,7 @@ def test_repeated_failures_open_the_breaker_and_it_fails_fast(
 
 
 def test_after_the_cooldown_one_probe_closes_it(breaker, workspace, shop_account):
-    for _ in range(3):
-        with pytest.raises(Unavailable):
-            order(workspace, "err-500")
+    trip(workspace)
     time.sleep(0.6)
     assert order(workspace, "1001").first.record.order_number == "1001"
     assert not breaker_is_open(account_id=shop_account.pk)
@@ -56,9 +59,7 @@ def test_after_the_cooldown_one_probe_closes_it(breaker, workspace, shop_account
 
 
 def test_a_failed_probe_opens_it_again(breaker, workspace, shop_account):
-    for _ in range(3):
-        with pytest.raises(Unavailable):
-            order(workspace, "err-500")
+    trip(workspace)
     time.sleep(0.6)
     with pytest.raises(Unavailable):
         order(workspace, "err-503")
@@ -75,9 +76,7 @@ def test_not_found_and_rejections_never_trip_it(breaker, workspace, shop_account
 def test_one_broken_account_does_not_pause_another(
     breaker, workspace, shop_account, outlet_account
 ):
-    for _ in range(3):
-        with pytest.raises(Unavailable):
-            order(workspace, "err-500", account=str(shop_account.pk))
+    trip(workspace, account=str(shop_account.pk))
     result = order(workspace, "2001", account=str(outlet_account.pk))
     assert result.first.account_label == "Demo Outlet"
 
@@ -85,9 +84,7 @@ def test_one_broken_account_does_not_pause_another(
 def test_test_connection_closes_the_breaker(breaker, workspace, shop_account):
     from accounts.services import account_test
 
-    for _ in range(3):
-        with pytest.raises(Unavailable):
-            order(workspace, "err-500")
+    trip(workspace)
     account_test(account=GoKarlaAccount.objects.get(pk=shop_account.pk))
     assert not breaker_is_open(account_id=shop_account.pk)
 
@@ -167,11 +164,7 @@ def test_fault_through_the_sidebar(
 
 
 def test_a_probe_that_never_reaches_gokarla_is_given_back(breaker, workspace, shop_account):
-    from karla_sidebar.gokarla import InvalidInput
-
-    for _ in range(3):
-        with pytest.raises(Unavailable):
-            order(workspace, "err-500")
+    trip(workspace)
     time.sleep(0.6)
     with pytest.raises(InvalidInput):
         order(workspace, "10\x0701")  # refused before sending: the probe goes back

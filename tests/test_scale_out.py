@@ -72,22 +72,10 @@ def cluster(sandbox):
         "GUNICORN_WORKERS": "1",
         "GUNICORN_THREADS": "4",
     }
-    manage = [sys.executable, "manage.py"]
     # As on a real deploy: migrate, and collect the hashed static files production serves.
     for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
-        subprocess.run(
-            [*manage, *command], cwd=ROOT, env=env, check=True, capture_output=True, timeout=120
-        )
-    setup = subprocess.run(
-        [*manage, "shell", "--verbosity", "0", "-c", SETUP],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    api_key = setup.stdout.split()[-1]
+        manage(env, *command, timeout=120)
+    api_key = manage(env, "shell", "--verbosity", "0", "-c", SETUP).split()[-1]
     servers = []
     try:
         for _ in range(2):
@@ -149,52 +137,28 @@ def wait_until_ready(url: str, process: subprocess.Popen) -> None:
     raise RuntimeError(f"{url} did not become ready")
 
 
-def launch_url(cluster, base: str) -> str:
+def manage(env: dict[str, str], *args: str, timeout: int = 60) -> str:
+    """Run ``manage.py`` with the cluster's environment; its standard output."""
     result = subprocess.run(
-        [
-            sys.executable,
-            "manage.py",
-            "sidebar_url",
-            "--workspace",
-            "acme",
-            "--agent",
-            "a-1",
-            "--name",
-            "Ada Agent",
-            "--conversation",
-            "c-9",
-            "--base-url",
-            base,
-        ],
+        [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env=cluster["env"],
+        env=env,
         check=True,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=timeout,
     )
-    return result.stdout.strip()
+    return result.stdout
+
+
+def launch_url(cluster, base: str) -> str:
+    args = ["--workspace", "acme", "--agent", "a-1", "--name", "Ada Agent", "--conversation"]
+    return manage(cluster["env"], "sidebar_url", *args, "c-9", "--base-url", base).strip()
 
 
 def lookup_count(cluster) -> int:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "manage.py",
-            "shell",
-            "--verbosity",
-            "0",
-            "-c",
-            "from karla_sidebar.models import LookupRecord; print(LookupRecord.objects.count())",
-        ],
-        cwd=ROOT,
-        env=cluster["env"],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    return int(result.stdout.split()[-1])
+    count = "from karla_sidebar.models import LookupRecord; print(LookupRecord.objects.count())"
+    return int(manage(cluster["env"], "shell", "--verbosity", "0", "-c", count).split()[-1])
 
 
 def api(cluster, base: str, reference: str) -> requests.Response:

@@ -37,7 +37,6 @@ from .records import (
     ShipmentStatus,
     Shop,
     TrackingEvent,
-    as_dict,
 )
 
 __all__ = [
@@ -70,6 +69,5 @@ __all__ = [
     "TrackingEvent",
     "Unavailable",
     "UnexpectedResponse",
-    "as_dict",
     "endpoint_from_url",
 ]

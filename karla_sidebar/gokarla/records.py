@@ -1,13 +1,12 @@
 """Typed records the GoKarla client returns. Nothing outside the client sees raw JSON.
 
-Every record is frozen and JSON-friendly through ``as_dict`` (the workflow API, the CLI and
-the cache all use that one shape). Enumerations from GoKarla stay open strings; the values
+Every record is frozen (the workflow API and the CLI turn them into JSON in
+``karla_sidebar/serializers.py``). Enumerations from GoKarla stay open strings; the values
 derived here (order and shipment status) are closed sets.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -227,25 +226,6 @@ class Order:
         return None
 
 
-def as_dict(record) -> dict:
-    """A record as JSON-ready data: decimals as strings, times as ISO 8601, enums as values."""
-    return _jsonable(dataclasses.asdict(record))
-
-
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {key: _jsonable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(item) for item in value]
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, StrEnum):
-        return value.value
-    return value
-
-
 __all__ = [
     "Address",
     "Discount",
@@ -257,5 +237,4 @@ __all__ = [
     "ShipmentStatus",
     "Shop",
     "TrackingEvent",
-    "as_dict",
 ]

@@ -5,8 +5,8 @@ Reads are selectors that take the workspace (``lookup_record_list``, ``lookup_su
 region and the CSV export all filter through ``lookup_record_list`` with the same validated
 ``HistoryFilterForm``, so they always count the same rows.
 
-Dates in filters are days in the server's ``TIME_ZONE``: "from" is that day's midnight and
-"to" includes the whole day.
+Dates in filters are days in the viewer's time zone (``accounts.timezones``; else
+``TIME_ZONE``): "from" is that day's midnight and "to" includes the whole day.
 
 ``forms`` holds the filters, ``selectors`` the reads, ``chart`` the chart's geometry,
 ``export`` the CSV, ``services`` the retention purge and ``views`` the page and the export.

@@ -74,6 +74,12 @@ class Chart:
     right: int = CHART_WIDTH - CHART_RIGHT
     label_y: int = CHART_HEIGHT - 6
 
+    @property
+    def start_label(self) -> str:
+        """ "Nov 3", with the year when the range ends in another one ("Dec 3, 2025")."""
+        label = f"{self.start:%b} {self.start.day}"
+        return label if self.start.year == self.end.year else f"{label}, {self.start.year}"
+
     # The bars and the table are hundreds of small elements: built here, they take a tenth
     # of the time the template engine needs for them.
     @property

@@ -13,10 +13,8 @@ from accounts.models import Workspace
 from accounts.selectors import account_list
 from karla_sidebar.models import LookupRecord
 
-# A removed account is gone from the workspace; its label stays on its history rows.
-REMOVED_PREFIX = "removed:"
-# "Not found or failed": every outcome but found, for reviewing what went wrong.
-UNSUCCESSFUL = "unsuccessful"
+from .selectors import REMOVED_PREFIX, UNSUCCESSFUL, removed_account_labels
+
 SANE_DATES = [MinValueValidator(dt.date(2000, 1, 1)), MaxValueValidator(dt.date(2999, 12, 31))]
 
 
@@ -68,13 +66,7 @@ class HistoryFilterForm(forms.Form):
 
 def account_choices(*, workspace: Workspace) -> list[tuple[str, str]]:
     """The workspace's accounts, then the labels of removed accounts still in its history."""
-    removed = (
-        LookupRecord.objects.filter(workspace=workspace, account__isnull=True)
-        .exclude(account_label="")
-        .order_by("account_label")
-        .values_list("account_label", flat=True)
-        .distinct()
-    )
+    removed = removed_account_labels(workspace=workspace)
     return [
         ("", "Any account"),
         *((str(account.pk), account.label) for account in account_list(workspace=workspace)),

@@ -1,6 +1,6 @@
 """Reads of the lookup history, each taking the workspace so every query is scoped here.
 
-A day is cut at midnight in the current (the server's) time zone.
+A day is cut at midnight in the current time zone (the viewer's, else ``TIME_ZONE``).
 """
 
 from __future__ import annotations
@@ -20,11 +20,14 @@ from django.utils import timezone
 from accounts.models import Workspace
 from karla_sidebar.models import EVERY_ROW, LookupRecord
 
-from .forms import REMOVED_PREFIX, UNSUCCESSFUL
+# A removed account is gone from the workspace; its label stays on its history rows.
+REMOVED_PREFIX = "removed:"
+# "Not found or failed": every outcome but found, for reviewing what went wrong.
+UNSUCCESSFUL = "unsuccessful"
 
 
 def _day_start(day: dt.date) -> dt.datetime:
-    """Midnight at the start of ``day`` in the current (the server's) time zone."""
+    """Midnight at the start of ``day`` in the current time zone."""
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
@@ -59,6 +62,17 @@ def lookup_record_list(
     if filters.get("reference"):
         records = records.filter(reference__icontains=filters["reference"])
     return records.order_by("-created_at", "-id")
+
+
+def removed_account_labels(*, workspace: Workspace) -> QuerySet:
+    """The labels of removed accounts still on the workspace's history rows, A to Z."""
+    return (
+        LookupRecord.objects.filter(workspace=workspace, account__isnull=True)
+        .exclude(account_label="")
+        .order_by("account_label")
+        .values_list("account_label", flat=True)
+        .distinct()
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -618,14 +618,17 @@ class LightAgent:
             self.connection = None
 
 
-def sequential(call, lookups: int, warmup: int) -> dict:
+def sequential(call, lookups: int, warmup: int, pause: float = 0) -> dict:
     """``lookups`` sequential calls after ``warmup`` unmeasured ones: latency percentiles (ms),
-    the measuring client's own CPU per call, and the outcomes ``call`` returns, counted."""
+    the measuring client's own CPU per call, and the outcomes ``call`` returns, counted.
+    ``pause``: seconds to wait before each call (not part of its latency)."""
     for _ in range(warmup):
+        time.sleep(pause)
         call()
     timings, outcomes = [], Counter()
     client_cpu = time.thread_time()
     for _ in range(lookups):
+        time.sleep(pause)
         started = time.perf_counter()
         outcomes[call()] += 1
         timings.append((time.perf_counter() - started) * 1000)
@@ -637,7 +640,9 @@ def sequential(call, lookups: int, warmup: int) -> dict:
     }
 
 
-def sidebar_phase(agent, app, sandbox, *, path: str, data: dict, expect: str, lookups: int):
+def sidebar_phase(
+    agent, app, sandbox, *, path: str, data: dict, expect: str, lookups: int, pause: float = 0
+):
     def call() -> str:
         response = agent.post(path, data)
         if path.endswith("/renew/"):
@@ -648,7 +653,7 @@ def sidebar_phase(agent, app, sandbox, *, path: str, data: dict, expect: str, lo
         return outcome
 
     with CpuMeter(app, sandbox) as cpu:
-        figures = sequential(call, lookups, WARMUP)
+        figures = sequential(call, lookups, WARMUP, pause)
     return {
         **figures,
         **cpu.figures(lookups + WARMUP),
@@ -949,6 +954,17 @@ def run_profile(profile: Profile, sandbox: Service, sandbox_url: str, options, l
                 data={"reference": ORDER_REFERENCE},
                 expect="found, cached",
                 lookups=options.lookups,
+            )
+            say(f"  (p) the same, cached, each after a {SANDBOX_LATENCY_MS} ms pause…")
+            figures["sidebar_cached_paused"] = sidebar_phase(
+                agent,
+                app,
+                sandbox,
+                path=order,
+                data={"reference": ORDER_REFERENCE},
+                expect="found, cached",
+                lookups=options.lookups,
+                pause=SANDBOX_LATENCY_MS / 1000,
             )
             say("  (r) reference: the cheapest sidebar request (session renewal, no lookup)…")
             figures["sidebar_renew"] = sidebar_phase(

@@ -27,6 +27,7 @@ from karla_sidebar.breaker import (
     breaker_check,
     breaker_failure,
     breaker_release,
+    breaker_state_keys,
     breaker_success,
 )
 from karla_sidebar.gokarla import (
@@ -112,10 +113,11 @@ def _cache_key(workspace: Workspace, account: GoKarlaAccount, action: str, refer
     return f"lookup:{workspace.pk}:{account.pk}:{action}:{digest}"
 
 
-def _fetch(account: GoKarlaAccount, action: str, reference: str) -> list[Order] | Shipment:
-    """One call to GoKarla through the account's circuit breaker."""
+def _fetch(account: GoKarlaAccount, action: str, reference: str, breaker: dict):
+    """One call to GoKarla through the account's circuit breaker, whose state (``breaker``)
+    the caller has read. Returns a list of Orders or a Shipment."""
     client = account_client(account=account)  # an unreadable token fails before the breaker
-    probing = breaker_check(account_id=account.pk)
+    probing = breaker_check(account_id=account.pk, state=breaker)
     answered = False
     try:
         if action == LookupRecord.Action.SHIPMENT:
@@ -131,11 +133,11 @@ def _fetch(account: GoKarlaAccount, action: str, reference: str) -> list[Order] 
         # Refused before sending (bad input) says nothing of GoKarla; any answer means it is up.
         if not (isinstance(error, InvalidInput) and error.status_code is None):
             answered = True
-            breaker_success(account_id=account.pk)
+            breaker_success(account_id=account.pk, state=breaker)
         raise
     else:
         answered = True
-        if breaker_success(account_id=account.pk):
+        if breaker_success(account_id=account.pk, state=breaker):
             account_mark_connected(account=account)
         return result
     finally:
@@ -151,12 +153,14 @@ def _ask(workspace, account, action, reference, use_cache) -> tuple[list[Hit], G
     rather than only an error.
     """
     key = _cache_key(workspace, account, action, reference)
-    entry = cache.get(key)
+    # The cached result and the breaker's state in one round trip to the cache.
+    state = cache.get_many([key, *breaker_state_keys(account.pk)])
+    entry = state.get(key)
     age = (timezone.now() - entry[1]).total_seconds() if entry else None
     if entry and use_cache and age < settings.LOOKUP_CACHE_SECONDS:
         return [_hit(account, r, entry[1], cached=True) for r in entry[0]], None
     try:
-        result = _fetch(account, action, reference)
+        result = _fetch(account, action, reference, state)
     except GoKarlaError as error:
         if entry and isinstance(error, STALE_OK) and age < settings.LOOKUP_STALE_SECONDS:
             return [_hit(account, r, entry[1], cached=True, stale=True) for r in entry[0]], None
@@ -318,8 +322,11 @@ def _save(record: LookupRecord) -> None:
     """Write the history row. The account may have been removed while GoKarla answered (up
     to the deadline): the row then keeps its label without the link, never lost."""
     try:
-        with transaction.atomic():
-            record.save()
+        if transaction.get_connection().in_atomic_block:
+            with transaction.atomic():  # a savepoint: the failed INSERT must not end the outer
+                record.save()
+        else:
+            record.save()  # autocommit: one statement, no BEGIN and COMMIT round trips
     except IntegrityError:
         if record.account_id is None:
             raise

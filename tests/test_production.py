@@ -59,3 +59,37 @@ def test_json_log_format_is_one_object_per_line():
     entry = json.loads(line)
     assert entry["message"] == "hello world" and entry["level"] == "WARNING"
     assert entry["request_id"] == "-" and "\n" not in line
+
+
+def _redis_url() -> str:
+    """The Redis the suite may use: REDIS_URL, or a local one (CI runs it); else skip."""
+    import os
+    import socket
+
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/1"
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+    except OSError:
+        pytest.skip("no Redis at 127.0.0.1:6379 (production's cache backend is tested in CI)")
+    return url
+
+
+def test_redis_cache_serves_every_thread_through_one_client():
+    """Production's cache backend: one Redis client per pool for all threads, and every
+    thread still reads back exactly what it wrote (no answers crossed between threads)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from karla_sidebar.cache import RedisCache
+
+    backend = RedisCache(_redis_url(), {"KEY_PREFIX": "test-reused-client"})
+
+    def round_trip(n: int) -> tuple:
+        backend.set(f"k{n}", {"n": n}, 30)
+        read = backend.get_many([f"k{n}", "absent"])
+        backend.delete(f"k{n}")
+        return read, backend.get(f"k{n}")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(round_trip, range(64)))
+    assert answers == [({f"k{n}": {"n": n}}, None) for n in range(64)]
+    assert len(backend._cache._clients) == 1

@@ -12,10 +12,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache as once
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import Http404
 from django.utils import timezone
 
@@ -315,23 +316,46 @@ def lookup_refused(*, workspace, action, reference, actor: Actor, error: GoKarla
     """Record a lookup refused before it reached GoKarla (bad input, our own rate limit)."""
     record = _new_record(workspace, action, (reference or "").strip(), actor)
     record.outcome = error.code
-    record.save()
+    _save(record)
+
+
+@once
+def _insert_statement(vendor: str) -> tuple[str, tuple]:
+    """The history row's INSERT and the fields it writes, built once per database vendor:
+    ``Model.save()`` spends ≈ 0.15 ms of CPU building the same statement every time."""
+    quote = connection.ops.quote_name
+    meta = LookupRecord._meta
+    fields = tuple(field for field in meta.concrete_fields if not field.primary_key)
+    columns = ", ".join(quote(field.column) for field in fields)
+    values = ", ".join(["%s"] * len(fields))
+    # Identifiers from the model's metadata, quoted; every value is a parameter.
+    return f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({values})", fields  # noqa: S608
+
+
+def _insert(record: LookupRecord) -> None:
+    statement, fields = _insert_statement(connection.vendor)
+    if record.created_at is None:
+        record.created_at = timezone.now()  # what auto_now_add would set
+    params = [f.get_db_prep_save(getattr(record, f.attname), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
 
 
 def _save(record: LookupRecord) -> None:
-    """Write the history row. The account may have been removed while GoKarla answered (up
-    to the deadline): the row then keeps its label without the link, never lost."""
+    """Write the history row (never read back: the row is not given its id). The account may
+    have been removed while GoKarla answered (up to the deadline): the row then keeps its label
+    without the link, never lost."""
     try:
-        if transaction.get_connection().in_atomic_block:
+        if connection.in_atomic_block:
             with transaction.atomic():  # a savepoint: the failed INSERT must not end the outer
-                record.save()
+                _insert(record)
         else:
-            record.save()  # autocommit: one statement, no BEGIN and COMMIT round trips
+            _insert(record)  # autocommit: one statement, no BEGIN and COMMIT round trips
     except IntegrityError:
         if record.account_id is None:
             raise
-        record.pk, record.account = None, None
-        record.save()
+        record.account = None
+        _insert(record)
 
 
 def _new_record(workspace, action: str, reference: str, actor: Actor) -> LookupRecord:

@@ -251,3 +251,22 @@ def test_order_badge_shows_a_shipments_problem(client, agent, reference, attenti
     body = post(client, "order", agent, reference=reference).content.decode()
     head = body.split("</header>")[0]
     assert f">{attention}</span>" in head
+
+
+def test_cards_post_to_the_sidebar_under_the_apps_path_prefix(client, agent):
+    """Served under a path prefix (SCRIPT_NAME), every form of a card posts under it; served
+    at the root again, under the root (the URLs are reversed once per prefix)."""
+
+    from django.urls import set_script_prefix
+
+    def form_targets(prefix: str) -> set[str]:
+        set_script_prefix(prefix)  # what Django's WSGI handler does with SCRIPT_NAME
+        try:
+            response = post(client, "order", agent, reference="1001")
+        finally:
+            set_script_prefix("/")
+        assert response.status_code == 200
+        return set(re.findall(r'hx-post="([^"]+)"', response.content.decode()))
+
+    assert form_targets("/karla/") == {"/karla/sidebar/order/", "/karla/sidebar/shipment/"}
+    assert form_targets("/") == {"/sidebar/order/", "/sidebar/shipment/"}

@@ -93,3 +93,21 @@ def test_redis_cache_serves_every_thread_through_one_client():
         answers = list(pool.map(round_trip, range(64)))
     assert answers == [({f"k{n}": {"n": n}}, None) for n in range(64)]
     assert len(backend._cache._clients) == 1
+
+
+def test_redis_counters_count_once_per_call_and_keep_their_expiry():
+    """The counters behind the API's rate limit, login throttling and the breaker: a missing
+    key is refused (the caller then starts it), and counting never drops the key's expiry."""
+    from karla_sidebar.cache import RedisCache
+
+    backend = RedisCache(_redis_url(), {"KEY_PREFIX": "test-incr"})
+    backend.delete("n")
+    with pytest.raises(ValueError):
+        backend.incr("n")
+    assert backend.get("n") is None  # refusing did not create it
+    assert backend.add("n", 1, timeout=30)
+    assert [backend.incr("n") for _ in range(3)] == [2, 3, 4]
+    assert backend.incr("n", 10) == 14
+    client = backend._cache.get_client()
+    assert 0 < client.ttl(backend.make_and_validate_key("n")) <= 30
+    backend.delete("n")

@@ -143,6 +143,31 @@ def test_revoked_key_is_refused_at_once(client, workspace, shop_account):
     assert_error(call(client, ORDER, key, {"reference": "1001"}), 401, "unauthorized")
 
 
+def test_a_key_is_checked_with_one_query_and_answers_for_its_own_workspace(
+    workspace, other_workspace, django_assert_num_queries
+):
+    """Each workspace's key finds its own workspace (and no secret of it) in one query."""
+    from accounts.api_keys import api_key_authenticate
+
+    keys = {
+        ws.slug: api_key_create(workspace=ws, name="bot")[1] for ws in (workspace, other_workspace)
+    }
+    for key in keys.values():
+        api_key_authenticate(key=key)  # a key's first use records last_used_at
+    for slug, key in keys.items():
+        with django_assert_num_queries(1):
+            found = api_key_authenticate(key=key)
+        assert (found.workspace.slug, found.workspace_id) == (slug, found.workspace.pk)
+        assert {
+            "sidebar_secret",
+            "previous_sidebar_secret",
+        } <= found.workspace.get_deferred_fields()
+        if slug == workspace.slug:
+            continue
+        found.workspace.refresh_from_db()  # deferred fields load on demand, from its own row
+        assert found.workspace.name == other_workspace.name
+
+
 # 404
 
 

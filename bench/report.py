@@ -79,79 +79,109 @@ HOW = """\
 # What the investigation found (py-spy on the gunicorn workers, cProfile and timing of the
 # pieces in-process, A/B runs of settings variants), written for docs/performance.md.
 FINDINGS = """\
-Investigated on 2026-11-27 in two rounds, mostly on the SQLite profile: py-spy sampling the
+Investigated on 2026-11-27 in three rounds, mostly on the SQLite profile: py-spy sampling the
 gunicorn workers, cProfile and `time.process_time` around each piece of the request path
 in-process (the WSGI application called directly with production settings against the
-sandbox, 300 requests a figure), and A/B runs with `bench/run.py --settings`. In-process
-figures leave out gunicorn, which adds ≈ 0.6 ms of CPU per request here (measured with a
-hello-world WSGI app under the same `gthread` worker).
+sandbox, 300–400 requests a figure), and A/B runs with `bench/run.py --settings`. The first
+two rounds ran on a host about three times slower than this one (`python -m timeit
+"sum([1,2,3])"`: ≈ 200 ns there, ≈ 72 ns here): the same code measured 10–11 ms of CPU per
+uncached lookup there and about 5 ms here. Compare figures within one run, not across hosts;
+on one host, runs differ by 10–20 % (other work on the machine).
 
 **1. SQLite lost history rows under load (fixed).** With 50 agents, 3 to 12 of about 2 000
 lookups answered 500 with `OperationalError: database is locked`, raised by the history
 INSERT: SQLite's 5 s busy timeout ran out while 32 threads in two processes queued for its
 single write lock. Now `timeout` 20 s, `IMMEDIATE` transactions, WAL with
 `synchronous=NORMAL` and persistent connections (`CONN_MAX_AGE`): 0 errors and exactly one
-record per request in every run since, and ≈ 25 % more lookups/s. PostgreSQL + Redis never
-had an error or lost a record.
+record per request in every run since. PostgreSQL + Redis never had an error or lost a
+record.
 
-**2. Where a sidebar Get Order's CPU goes now** (SQLite, in-process, ms per request):
+**2. Waiting costs CPU on this machine ("waiting's price").** The same cached sidebar lookup,
+in-process, costs 2.1–2.9 ms of CPU back to back and 4.3–4.4 ms when the process slept 50 ms
+before it. A pure-Python loop that touches little memory (`sum(range(20000))`) costs the same
+0.20 ms either way, while 20 000 random reads of a 2-million-entry dict cost 3–8 ms back to
+back and 11.5–12.6 ms after a 50 ms sleep. So it is not the clock speed: while a process
+waits, this virtual machine's CPU caches lose its code and data, and the work after the wait
+refills them. An uncached lookup waits 50 ms on GoKarla in its middle, so everything after
+the answer (parsing, the cache write, the history row, the card, the response) runs cold.
+`make bench` measures this in every run as phase (p): (c) with a 50 ms pause before each
+request; (p) − (c) was 1.5–2.3 ms, about a third of the CPU of an uncached lookup. Less code
+and data on the request path is the only lever the app has on it; hardware with caches of
+its own (not shared with other tenants) pays less.
+
+**3. Where a sidebar Get Order's CPU goes now** (SQLite, in-process, warm, ms per request;
+under gunicorn add ≈ 0.5 ms for its HTTP handling, plus waiting's price when uncached):
 
 | part of the request | cached | uncached |
 |---|---|---|
-| rendering the order card: ≈ 100 template variables, dates, `naturaltime` | 1.9 | 2.2 |
-| the GoKarla client (`requests` ≈ 1.0 ms on a kept-alive connection, JSON and parsing) | — | 2.0 |
-| the history row (`LookupRecord` INSERT, SQLite included) | 0.6 | 0.7 |
-| choosing the account (one query, the token decrypted) | 0.6 | 0.6 |
-| checking the sidebar token (signature, one query) and issuing the renewed one | 0.6 | 0.65 |
-| cache read and write (locmem, pickled records), the form, the breaker | 0.4 | 0.8 |
-| Django's handler and middleware, the rest of the view | 0.9 | 1.2 |
-| **total in-process** (gunicorn adds ≈ 0.6 ms) | **≈ 5.0** | **≈ 8.2** |
+| rendering the result card (≈ 100 template variables, dates, `naturaltime`) | 0.51 | 0.54 |
+| the GoKarla call: breaker, client (`requests` ≈ 0.3 ms), JSON, parsing | — | 0.63 |
+| the history row (`LookupRecord` INSERT, SQLite included) | 0.13 | 0.15 |
+| choosing the account (one query, the token decrypted) | 0.15 | 0.16 |
+| checking the sidebar token (signature, one query) and issuing the renewed one | 0.17 | 0.19 |
+| Django's handler and middleware, the form, the cache, the rest of the view | 0.49 | 0.64 |
+| **total in-process** | **1.45** | **2.31** |
 
-**3. What was done, and what it saved.**
+**4. What was done, and what it saved.**
 
-- SQLite settings (finding 1): −1.3 to −3 ms of CPU per request.
+- SQLite settings (finding 1): −1.3 to −3 ms of CPU per request on the slower host.
 - The URLconf resolved in the preloaded gunicorn master (`karla_sidebar/wsgi.py`): each
   worker's first request no longer spends 0.3–0.4 s importing views.
 - The reads on every sidebar request, lookup and API call (the sidebar token's workspace,
-  the lookup's account, the API key and its workspace) are statements built once
-  (`accounts/selectors.py`): Django's ORM took 0.5–0.75 ms of CPU to *build* each one here,
-  three to six times as long as running it; and the workspace's secrets are no longer read
-  or decrypted. −1.2 ms per sidebar lookup.
+  the lookup's account, the API key joined to its workspace) are statements built once
+  (`accounts/selectors.py`); the history row is an INSERT built once
+  (`lookups._insert_statement`). Django's ORM spent more CPU *building* each statement than
+  running it (0.5–0.75 ms against 0.1–0.2 ms on the slower host); the workspace's secrets are
+  no longer read or decrypted.
+- Fewer round trips to PostgreSQL and Redis: the API key and its workspace in one statement;
+  the history INSERT without `BEGIN`/`COMMIT` around it (outside a transaction it is one
+  statement anyway); the cached result and the breaker's state in one `get_many`, so an
+  uncached lookup makes 2 cache calls instead of 4 and a cached one 1; Redis counters (rate
+  limit, login throttle, breaker) in one atomic script instead of `EXISTS` + `INCRBY`.
+- One Redis client per connection pool (`karla_sidebar/cache.py`): Django's backend built a
+  new `redis.Redis` for every cache call, ≈ 50 µs of CPU each, most of what the call itself
+  costs against a local Redis.
+- The sidebar's URLs reversed once per path prefix instead of once per form: `reverse`
+  costs ≈ 60 µs here, a result card had up to five and the customer's orders one a row
+  (result card 0.58 → 0.48 ms in-process).
 - The GoKarla client reads proxy and CA settings from the environment once per host
-  instead of on every call (`requests`' `trust_env`): −0.3 ms per GoKarla call.
-- The breaker reads its state in one cache round trip; the card reverses its URL once.
+  instead of on every call (`requests`' `trust_env`).
 
-Together, against the first round's run (and over the four runs since: other work on the
-host moves every figure by 10–30 % from run to run): app CPU per uncached sidebar lookup
-17.0 → 10.0–11.4 ms on SQLite and 22.8 → 13.5–15.1 ms on PostgreSQL + Redis; cached answers
-at p50 12.7 → 7.5–9.8 and 18.2 → 11.7–13.3 ms; 50 agents 117 → 148–200 and 86 → 100–122
-lookups/s.
+In this round's runs on this host (before → after the last four items): PostgreSQL + Redis
+cached Get Order p50 6.0 → 3.4–3.8 ms and app CPU 4.1 → 2.4–2.7 ms; 50 agents 293 → 345–403
+lookups/s; app CPU per uncached sidebar lookup 7.1 → 4.8–6.6 ms; SQLite 50 agents 426 →
+570–605 lookups/s.
 
-**4. Why the targets are still missed.** The targets ask for about 4 ms of CPU per lookup
-all in; here the cheapest authenticated request (r) alone costs 2–3 ms under gunicorn, and
-this machine runs Python slowly (`python -m timeit "sum([1,2,3])"`: ≈ 200 ns, about three
-times a current desktop core) on 2 vCPUs shared with the load generator, PostgreSQL, Redis
-and other people's work. What is left is ordinary Django work spread thinly: no single piece
-is above 2.2 ms. PostgreSQL + Redis cost more than SQLite per request because every query
-and every cache call is a network round trip through `psycopg` and `redis-py` (four cache
-calls and three queries per uncached lookup, plus Django's connection health check).
+**5. Why the CPU target is still missed.** The target asks for at most 4 ms of app CPU per
+uncached lookup under gunicorn, GoKarla client included. Here that lookup costs ≈ 2.3 ms of
+work warm (finding 3), ≈ 0.5 ms of gunicorn, and 1.5–2.3 ms of waiting's price (finding 2):
+4.8–5.2 ms in the latest runs. With the sandbox answering at once instead of after 50 ms,
+the same build under gunicorn spent 4.3 instead of 6.2 ms per uncached lookup (one pair,
+before this round's last changes). What is left is ordinary Django work spread thinly: no
+single piece is above 0.65 ms. The workflow API, with no card to render, meets the target on
+SQLite; on PostgreSQL + Redis each of its four queries and two cache calls is a round trip
+through `psycopg` and `redis-py`.
 
-Tried and not kept: 4 gunicorn threads per worker instead of 16 cost 11 % less CPU per
-lookup under load (8.3 against 9.3 ms, 160 against 151 lookups/s, one A/B pair on SQLite),
-but allow only 8 lookups at a time per 2-core server, which a slow GoKarla (up to its 10 s
-deadline) would fill.
+Tried and not kept:
+- 4 gunicorn threads per worker instead of 16: 11 % less CPU per lookup under load (one A/B
+  pair on the slower host), but only 8 lookups at a time per 2-core server, which a slow
+  GoKarla (up to its 10 s deadline) would fill.
+- `gc.freeze()` after start-up: no measurable change (1.61 against 1.59 ms per cached
+  lookup); the app's heap is only ≈ 80 000 objects.
+- Calling the adapter directly instead of `requests.Session.get` (0.25 against 0.30 ms per
+  call) or `urllib3` (0.16 ms): too little to give up `requests` and the `responses`-based
+  client tests.
 
-**5. Next steps, by expected gain.**
+**6. Next steps, by expected gain.**
 
-1. Render the result cards with Jinja2 (the order card alone, measured in both engines with
-   the same output: 0.92 → 0.44 ms): ≈ −1 ms per lookup, for a second template language.
-2. Call GoKarla through `urllib3` directly (0.45 ms against `requests`' 1.0 ms per call,
-   measured): ≈ −0.6 ms per uncached lookup; the client tests mock `requests` today.
-3. Keep each workspace's accounts per process for a few seconds, invalidated through a
-   version number in the shared cache: ≈ −0.3 ms now that the account's statement is built
-   once, at the price of a window in which another process still uses a removed account
-   (its lookups already survive that: the history row keeps the label).
-4. More cores, or app servers that do not share theirs with the database: throughput scales
+1. Render the result cards with Jinja2 (the order card measured in both engines with the
+   same output took half the time): ≈ −0.25 ms warm and more after a wait, for a second
+   template language.
+2. Keep each workspace's accounts per process for a few seconds, invalidated through a
+   version number in the shared cache: ≈ −0.15 ms and one PostgreSQL round trip, at the price
+   of a window in which another process still uses a removed account (its lookups already
+   survive that: the history row keeps the label).
+3. More cores, or app servers that do not share theirs with the database: throughput scales
    with cores, since the app holds no lock of its own (PostgreSQL profile)."""
 
 

@@ -36,7 +36,7 @@ PHASES = (
     ("sidebar_uncached", "(b) sidebar Get Order, uncached"),
     ("sidebar_cached", "(c) sidebar Get Order, cached"),
     ("api_uncached", "(d) workflow API Get Order, uncached"),
-    ("sidebar_cached_paused", "(p) reference: (c), 50 ms pause before each"),
+    ("sidebar_cached_paused", "(p) reference: (c) after 50 ms pauses"),
     ("sidebar_renew", "(r) reference: sidebar renew, no lookup"),
 )
 

@@ -932,50 +932,33 @@ def run_profile(profile: Profile, sandbox: Service, sandbox_url: str, options, l
     app, base = start_app(f"gunicorn-{profile.key}", env, log_dir)
     try:
         agent = SidebarAgent(base, tokens[0])
-        order = "/sidebar/order/"
+        order, cached = "/sidebar/order/", {"reference": ORDER_REFERENCE}
+        pause = SANDBOX_LATENCY_MS / 1000
+        # (key, what is said, path, form, the answer expected, pause before each request)
+        phases = (
+            ("sidebar_uncached", "(b) sidebar Get Order, uncached (Refresh)", order,
+             {**cached, "refresh": "1"}, "found, fresh", 0),
+            ("sidebar_cached", "(c) sidebar Get Order, cached", order, cached, "found, cached", 0),
+            ("sidebar_cached_paused", f"(p) the same, cached, each after a {pause * 1000:.0f} ms "
+             "pause", order, cached, "found, cached", pause),
+            ("sidebar_renew", "(r) reference: the cheapest sidebar request (session renewal, no "
+             "lookup)", "/sidebar/renew/", {}, "renewed", 0),
+        )  # fmt: skip
         try:
-            say("  (b) sidebar Get Order, uncached (Refresh)…")
-            figures["sidebar_uncached"] = sidebar_phase(
-                agent,
-                app,
-                sandbox,
-                path=order,
-                data={"reference": ORDER_REFERENCE, "refresh": "1"},
-                expect="found, fresh",
-                lookups=options.lookups,
-            )
-            say("  (c) sidebar Get Order, cached…")
-            agent.post(order, {"reference": ORDER_REFERENCE})  # the warm-up that fills the cache
-            figures["sidebar_cached"] = sidebar_phase(
-                agent,
-                app,
-                sandbox,
-                path=order,
-                data={"reference": ORDER_REFERENCE},
-                expect="found, cached",
-                lookups=options.lookups,
-            )
-            say(f"  (p) the same, cached, each after a {SANDBOX_LATENCY_MS} ms pause…")
-            figures["sidebar_cached_paused"] = sidebar_phase(
-                agent,
-                app,
-                sandbox,
-                path=order,
-                data={"reference": ORDER_REFERENCE},
-                expect="found, cached",
-                lookups=options.lookups,
-                pause=SANDBOX_LATENCY_MS / 1000,
-            )
-            say("  (r) reference: the cheapest sidebar request (session renewal, no lookup)…")
-            figures["sidebar_renew"] = sidebar_phase(
-                agent,
-                app,
-                sandbox,
-                path="/sidebar/renew/",
-                data={},
-                expect="renewed",
-                lookups=options.lookups,
-            )
+            for key, what, path, data, expect, pause in phases:
+                say(f"  {what}…")
+                if key == "sidebar_cached":
+                    agent.post(order, cached)  # the warm-up that fills the cache
+                figures[key] = sidebar_phase(
+                    agent,
+                    app,
+                    sandbox,
+                    path=path,
+                    data=data,
+                    expect=expect,
+                    lookups=options.lookups,
+                    pause=pause,
+                )
         finally:
             agent.close()
         say("  (f) the sidebar's first load…")

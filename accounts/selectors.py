@@ -135,8 +135,10 @@ def api_key_active(*, key_hash: str) -> ApiKey | None:
     api_key = _first(ApiKey, _api_key_statement(), [key_hash])
     if api_key is None:
         return None
-    values = [getattr(api_key, f"workspace__{name}") for name in API_WORKSPACE_FIELDS]
-    api_key.workspace = Workspace.from_db(connection.alias, API_WORKSPACE_FIELDS, values)
+    # from_db takes the values in the model's field order.
+    loaded = [f.attname for f in Workspace._meta.concrete_fields if f.name in API_WORKSPACE_FIELDS]
+    values = [getattr(api_key, f"workspace__{name}") for name in loaded]
+    api_key.workspace = Workspace.from_db(connection.alias, loaded, values)
     return api_key
 
 

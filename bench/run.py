@@ -947,8 +947,8 @@ def run_profile(profile: Profile, sandbox: Service, sandbox_url: str, options, l
         try:
             for key, what, path, data, expect, pause in phases:
                 say(f"  {what}…")
-                if key == "sidebar_cached":
-                    agent.post(order, cached)  # the warm-up that fills the cache
+                if data is cached:  # fill the cache (again: it lasts LOOKUP_CACHE_SECONDS)
+                    agent.post(order, cached)
                 figures[key] = sidebar_phase(
                     agent,
                     app,

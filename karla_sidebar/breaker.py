@@ -29,10 +29,10 @@ def _keys(account_id: int) -> tuple[str, str, str]:
     return f"{base}:failures", f"{base}:open-until", f"{base}:probe"
 
 
-def breaker_state_keys(account_id: int) -> tuple[str, str]:
-    """The cache keys ``breaker_check`` and ``breaker_success`` read, for a caller that reads
-    them together with its own keys in one round trip and passes the result as ``state``."""
-    return _keys(account_id)[:2]
+def breaker_state_key(account_id: int) -> str:
+    """The cache key ``breaker_check`` reads, for a caller that reads it together with its own
+    keys in one round trip and passes the answer as ``state``."""
+    return _keys(account_id)[1]
 
 
 def breaker_check(*, account_id: int, state: dict | None = None) -> bool:
@@ -40,7 +40,7 @@ def breaker_check(*, account_id: int, state: dict | None = None) -> bool:
     gets through as the probe. Returns True for that caller, who must report the outcome
     (``breaker_success``/``breaker_failure``) or give the probe back (``breaker_release``).
 
-    ``state``: the cache's answer for ``breaker_state_keys``, when the caller has read it."""
+    ``state``: the cache's answer for ``breaker_state_key``, when the caller has read it."""
     _, open_key, probe_key = _keys(account_id)
     open_until = cache.get(open_key) if state is None else state.get(open_key)
     if open_until is None:
@@ -58,14 +58,13 @@ def breaker_release(*, account_id: int) -> None:
     cache.delete(_keys(account_id)[2])
 
 
-def breaker_success(*, account_id: int, state: dict | None = None) -> bool:
+def breaker_success(*, account_id: int) -> bool:
     """GoKarla answered: close the breaker. True when it had been open.
 
-    ``state``: the cache's answer for ``breaker_state_keys``, read before the call (failures
-    counted meanwhile by other requests are then left for the next success to clear)."""
+    Reads the state afresh (not what ``breaker_check`` saw): during a call of up to the
+    deadline, other requests may have counted failures or opened the breaker."""
     failures_key, open_key, probe_key = _keys(account_id)
-    if state is None:
-        state = cache.get_many([failures_key, open_key])  # one round trip to Redis, not two
+    state = cache.get_many([failures_key, open_key])  # one round trip to Redis, not two
     was_open = open_key in state
     if was_open or state.get(failures_key):
         cache.delete_many([failures_key, open_key, probe_key])

@@ -3,9 +3,9 @@
 
 Django's ``RedisCacheClient`` builds a new ``redis.Redis`` for every cache call, and that
 constructor fills a table of about 170 response callbacks: ≈ 50 µs of CPU a call here, most of
-what a GET to a local Redis costs. A ``redis.Redis`` is thread-safe (each command borrows a
-connection from the pool, and the pool starts over in a forked worker), so one per pool
-serves every thread of the process.
+what a GET to a local Redis costs. Here each backend keeps one per pool (Django gives every
+thread a backend of its own; a ``redis.Redis`` would also be safe to share: each command
+borrows a connection from the pool, and the pool starts over in a forked worker).
 
 Django's ``incr`` asks ``EXISTS`` and then ``INCRBY``: two round trips, and a key that expires
 between them comes back from ``INCRBY`` as a counter that never expires. Here one script does

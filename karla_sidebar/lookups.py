@@ -16,7 +16,9 @@ from functools import cache as once
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connection, transaction
+from django.db.models import NOT_PROVIDED
 from django.http import Http404
 from django.utils import timezone
 
@@ -28,7 +30,7 @@ from karla_sidebar.breaker import (
     breaker_check,
     breaker_failure,
     breaker_release,
-    breaker_state_keys,
+    breaker_state_key,
     breaker_success,
 )
 from karla_sidebar.gokarla import (
@@ -115,8 +117,8 @@ def _cache_key(workspace: Workspace, account: GoKarlaAccount, action: str, refer
 
 
 def _fetch(account: GoKarlaAccount, action: str, reference: str, breaker: dict):
-    """One call to GoKarla through the account's circuit breaker, whose state (``breaker``)
-    the caller has read. Returns a list of Orders or a Shipment."""
+    """One call to GoKarla through the account's circuit breaker, whose state before the call
+    (``breaker``) the caller has read. Returns a list of Orders or a Shipment."""
     client = account_client(account=account)  # an unreadable token fails before the breaker
     probing = breaker_check(account_id=account.pk, state=breaker)
     answered = False
@@ -134,11 +136,11 @@ def _fetch(account: GoKarlaAccount, action: str, reference: str, breaker: dict):
         # Refused before sending (bad input) says nothing of GoKarla; any answer means it is up.
         if not (isinstance(error, InvalidInput) and error.status_code is None):
             answered = True
-            breaker_success(account_id=account.pk, state=breaker)
+            breaker_success(account_id=account.pk)
         raise
     else:
         answered = True
-        if breaker_success(account_id=account.pk, state=breaker):
+        if breaker_success(account_id=account.pk):
             account_mark_connected(account=account)
         return result
     finally:
@@ -155,7 +157,7 @@ def _ask(workspace, account, action, reference, use_cache) -> tuple[list[Hit], G
     """
     key = _cache_key(workspace, account, action, reference)
     # The cached result and the breaker's state in one round trip to the cache.
-    state = cache.get_many([key, *breaker_state_keys(account.pk)])
+    state = cache.get_many([key, breaker_state_key(account.pk)])
     entry = state.get(key)
     age = (timezone.now() - entry[1]).total_seconds() if entry else None
     if entry and use_cache and age < settings.LOOKUP_CACHE_SECONDS:
@@ -246,7 +248,7 @@ def _lookup(*, workspace, action, reference, account, actor: Actor, use_cache=Tr
         record.outcome = LookupRecord.Outcome.FOUND
         record.cached = all(hit.cached for hit in hits)
         record.upstream_status = None if record.cached else 200
-        record.summary = _summary(hits)
+        record.summary = _storable(_summary(hits))
         if len({hit.account_id for hit in hits}) == 1 and not record.account_id:
             record.account_id, record.account_label = hits[0].account_id, hits[0].account_label
         return LookupResult(
@@ -325,8 +327,11 @@ def _insert_statement(vendor: str) -> tuple[str, tuple]:
     ``Model.save()`` spends ≈ 0.15 ms of CPU building the same statement every time."""
     quote = connection.ops.quote_name
     meta = LookupRecord._meta
-    fields = tuple(field for field in meta.concrete_fields if not field.primary_key)
-    columns = ", ".join(quote(field.column) for field in fields)
+    fields = tuple(f for f in meta.concrete_fields if not f.primary_key)
+    for f in fields:  # what save() would do that this INSERT does not
+        if f.generated or f.db_default is not NOT_PROVIDED:
+            raise ImproperlyConfigured(f"_insert cannot write LookupRecord.{f.name}")
+    columns = ", ".join(quote(f.column) for f in fields)
     values = ", ".join(["%s"] * len(fields))
     # Identifiers from the model's metadata, quoted; every value is a parameter.
     return f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({values})", fields  # noqa: S608
@@ -334,8 +339,7 @@ def _insert_statement(vendor: str) -> tuple[str, tuple]:
 
 def _insert(record: LookupRecord) -> None:
     statement, fields = _insert_statement(connection.vendor)
-    if record.created_at is None:
-        record.created_at = timezone.now()  # what auto_now_add would set
+    record.created_at = timezone.now()  # what auto_now_add sets on every insert
     params = [f.get_db_prep_save(getattr(record, f.attname), connection) for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(statement, params)

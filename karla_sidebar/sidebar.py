@@ -6,7 +6,7 @@ works with third-party cookies blocked, and CSRF cannot apply: nothing is ambien
 """
 
 import logging
-from functools import cache
+from functools import lru_cache
 
 from django import forms
 from django.http import Http404
@@ -51,7 +51,7 @@ class LookupForm(forms.Form):
     refresh = forms.BooleanField(required=False)
 
 
-@cache
+@lru_cache(maxsize=8)  # the prefix comes with the request (SCRIPT_NAME): keep a few
 def _urls(script_prefix: str) -> dict[str, str]:
     """The sidebar's own URLs (``customer-orders`` as ``customer_orders``), reversed once per
     script prefix: ``reverse`` costs ≈ 60 µs each here, and a card of customer orders needs

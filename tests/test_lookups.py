@@ -204,3 +204,41 @@ def test_an_account_removed_while_gokarla_refuses_it_answers_with_the_refusal(
         None,
         "Demo Shop",
     )
+
+
+def test_the_history_row_holds_what_save_would_have_written(workspace, shop_account):
+    """The lookup writes its row with an INSERT of its own: every column reads back as the
+    same record written with the ORM's save() would, and it is stamped with the time."""
+    from django.forms.models import model_to_dict
+    from django.utils import timezone
+
+    def record(**extra):
+        row = lookups._new_record(workspace, "order", "ref\x00 1", ADA)
+        row.outcome, row.upstream_status, row.summary = "found", 200, "#1 · Fulfilled"
+        row.latency_ms, row.cached, row.account, row.account_label = 57, True, shop_account, "Shop"
+        return row
+
+    before = timezone.now()
+    lookups._save(record())
+    record().save()
+    after = timezone.now()
+    ours, orms = LookupRecord.objects.order_by("pk")
+    assert model_to_dict(ours, exclude=["id"]) == model_to_dict(orms, exclude=["id"])
+    assert before <= ours.created_at <= orms.created_at <= after
+    assert ours.reference == "ref\ufffd 1"  # NUL, which PostgreSQL refuses, made visible
+
+
+def test_a_nul_in_gokarlas_answer_does_not_lose_the_record(workspace, shop_account, monkeypatch):
+    """GoKarla's text ends up in the row's summary: a NUL in it (PostgreSQL refuses NUL in
+    text) must neither fail the lookup nor lose its history row."""
+    from dataclasses import replace
+
+    fetch = lookups._fetch
+
+    def odd_order_number(account, *args):
+        return [replace(order, order_number="10\x0001") for order in fetch(account, *args)]
+
+    monkeypatch.setattr(lookups, "_fetch", odd_order_number)
+    result = lookups.order_lookup(workspace=workspace, reference="1001", actor=ADA)
+    assert result.first.record.order_number == "10\x0001"
+    assert LookupRecord.objects.get().summary.startswith("#10\ufffd01 · ")

@@ -170,3 +170,30 @@ def test_a_probe_that_never_reaches_gokarla_is_given_back(breaker, workspace, sh
         order(workspace, "10\x0701")  # refused before sending: the probe goes back
     assert order(workspace, "1001", use_cache=False).first.record.order_number == "1001"
     assert not breaker_is_open(account_id=shop_account.pk)
+
+
+def test_a_success_closes_the_breaker_that_other_lookups_opened_while_it_waited(
+    breaker, workspace, shop_account, monkeypatch
+):
+    """While one lookup waits on GoKarla, other agents' lookups fail until the breaker opens.
+    When the waiting one then succeeds, GoKarla is up: the breaker closes and the account
+    shows as connected again (the breaker's state is read afresh, not as it was before)."""
+    real = lookups.account_client
+
+    def client_while_others_fail(*, account):
+        client = real(account=account)
+
+        class Waiting:
+            def order_find(self, reference):
+                monkeypatch.setattr(lookups, "account_client", real)
+                trip(workspace)  # the others, meanwhile
+                assert breaker_is_open(account_id=shop_account.pk)
+                return client.order_find(reference)
+
+        return Waiting()
+
+    monkeypatch.setattr(lookups, "account_client", client_while_others_fail)
+    assert order(workspace, "1001", use_cache=False).first.record.order_number == "1001"
+    assert not breaker_is_open(account_id=shop_account.pk)
+    assert GoKarlaAccount.objects.get(pk=shop_account.pk).status == "connected"
+    assert order(workspace, "1001", use_cache=False).first.record.order_number == "1001"

@@ -112,6 +112,10 @@ def _accounts_for(workspace: Workspace, account: str | int | None) -> list[GoKar
 
 
 def _cache_key(workspace: Workspace, account: GoKarlaAccount, action: str, reference: str) -> str:
+    if action == LookupRecord.Action.SHIPMENT:
+        # GoKarla is asked for a tracking number without its spaces (a shipment id has none):
+        # "1Z999 AA1 0123456784" and "1Z999AA10123456784" are the same question.
+        reference = "".join(reference.split())
     digest = hashlib.sha256(reference.strip().lower().encode()).hexdigest()[:32]
     return f"lookup:{workspace.pk}:{account.pk}:{action}:{digest}"
 

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import selectors
 from accounts.timezones import zone_or_none
 from karla_sidebar import lookups
-from karla_sidebar.gokarla import GoKarlaError, InvalidInput
+from karla_sidebar.gokarla import GoKarlaError, InvalidInput, NotFound
 from karla_sidebar.launch import (
     LaunchRefused,
     SidebarSession,
@@ -175,6 +175,8 @@ def customer_orders(request):
         result = lookups.customer_orders_lookup(
             workspace=request.workspace, email=session.customer_email, actor=_actor(session)
         )
+    except NotFound:  # "No orders found for this customer.", not a lookup's not-found card
+        return _render(request, f"{PAGE}#customer-orders", {**context, "hits": []})
     except GoKarlaError as error:
         return _render(request, f"{PAGE}#customer-orders", {**context, "error": error})
     return _render(request, f"{PAGE}#customer-orders", {**context, "hits": result.hits})

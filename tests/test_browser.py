@@ -435,3 +435,50 @@ def test_history_filters_follow_back_and_forward(page, live_server, leo, workspa
     page.get_by_label("Source", exact=True).select_option("sidebar")
     expect(page).to_have_url(re.compile(r"\?action=shipment&source=sidebar$"))
     expect(results).to_contain_text("2 lookups match")
+
+
+@pytest.mark.browser
+def test_account_pages_opened_on_their_own_post_as_plain_forms(
+    page, live_server, alice, shop_account, outlet_account
+):
+    """The Remove or Update token page opened in a tab of its own (middle click): its form still
+    works, as an ordinary post that comes back to the Accounts tab."""
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Username").fill("alice")
+    page.get_by_label("Password").fill("pw-alice")
+    page.get_by_role("button", name="Log in").click()
+    expect(page).not_to_have_url(re.compile(r"/login/"))
+
+    page.goto(f"{live_server.url}{ACCOUNTS}{outlet_account.pk}/remove/")
+    page.get_by_role("button", name="Remove account").click()
+    expect(page).to_have_url(f"{live_server.url}{ACCOUNTS}")
+    accounts = page.get_by_role("region", name="Accounts connected")
+    expect(accounts).to_contain_text(shop_account.label)
+    expect(accounts).not_to_contain_text(outlet_account.label)
+
+    page.goto(f"{live_server.url}{ACCOUNTS}add/")
+    page.get_by_role("button", name="Connect").click()  # nothing filled in
+    expect(page.locator("#id_url-error")).to_be_visible()  # the page again, with its errors
+    expect(page).to_have_url(f"{live_server.url}{ACCOUNTS}add/")
+
+
+@pytest.mark.browser
+def test_a_long_reference_wraps_inside_the_history_list(page, live_server, leo, workspace):
+    """A 200-character reference without spaces (the most a lookup keeps) wraps inside its
+    column: the History page never scrolls sideways."""
+    from karla_sidebar.models import LookupRecord
+
+    LookupRecord.objects.create(
+        workspace=workspace, source="sidebar", actor_id="a-1", actor_name="Ada Agent",
+        action="order", outcome="not_found", reference="B" * 200, latency_ms=120,
+    )  # fmt: skip
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Username").fill("leo")
+    page.get_by_label("Password").fill("pw-leo")
+    page.get_by_role("button", name="Log in").click()
+    expect(page).not_to_have_url(re.compile(r"/login/"))
+    page.goto(f"{live_server.url}/settings/integrations/gokarla/history/")
+    expect(page.get_by_text("B" * 40, exact=False)).to_be_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 1280, f"the page is {width} px wide in a 1280 px window"

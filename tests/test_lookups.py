@@ -39,6 +39,14 @@ def test_repeat_is_served_from_cache_and_refresh_bypasses_it(workspace, shop_acc
     assert [r.cached for r in LookupRecord.objects.order_by("id")] == [False, True, False]
 
 
+def test_a_tracking_number_typed_in_groups_is_the_same_cached_question(workspace, shop_account):
+    first = lookups.shipment_lookup(workspace=workspace, reference="1Z999AA10123456784", actor=ADA)
+    again = lookups.shipment_lookup(
+        workspace=workspace, reference=" 1Z999 AA1 0123456784 ", actor=ADA
+    )
+    assert again.first.cached and again.first.record == first.first.record
+
+
 def test_cache_is_scoped_to_the_workspace(workspace, other_workspace, shop_account, globex_account):
     lookups.order_lookup(workspace=workspace, reference="1001", actor=ADA)
     other = lookups.order_lookup(workspace=other_workspace, reference="1001", actor=ADA)

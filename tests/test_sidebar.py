@@ -270,3 +270,12 @@ def test_cards_post_to_the_sidebar_under_the_apps_path_prefix(client, agent):
 
     assert form_targets("/karla/") == {"/karla/sidebar/order/", "/karla/sidebar/shipment/"}
     assert form_targets("/") == {"/sidebar/order/", "/sidebar/shipment/"}
+
+
+def test_a_customer_without_orders_is_said_so(client, shop_account):
+    """The recent-orders list of a customer GoKarla has no order for says just that."""
+    response = launch(client, sign(claims(customer_email="nobody@example.com")))
+    token = {f"HTTP_{SIDEBAR_TOKEN_HEADER.upper().replace('-', '_')}": session_token(response)}
+    body = post(client, "customer-orders", token).content.decode()
+    assert "No orders found for this customer." in body
+    assert "No order with that number" not in body

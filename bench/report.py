@@ -86,7 +86,7 @@ sandbox, 300–400 requests a figure), and A/B runs with `bench/run.py --setting
 two rounds ran on a host about three times slower than this one (`python -m timeit
 "sum([1,2,3])"`: ≈ 200 ns there, ≈ 72 ns here): the same code measured 10–11 ms of CPU per
 uncached lookup there and about 5 ms here. Compare figures within one run, not across hosts;
-on one host, runs differ by 10–20 % (other work on the machine).
+on one host, whole runs of the same build differ by up to 60 % (finding 4).
 
 **1. SQLite lost history rows under load (fixed).** With 50 agents, 3 to 12 of about 2 000
 lookups answered 500 with `OperationalError: database is locked`, raised by the history
@@ -148,15 +148,20 @@ under gunicorn add ≈ 0.5 ms for its HTTP handling, plus waiting's price when u
 - The GoKarla client reads proxy and CA settings from the environment once per host
   instead of on every call (`requests`' `trust_env`).
 
-In this round's runs on this host (before → after the last four items): PostgreSQL + Redis
-cached Get Order p50 6.0 → 3.4–3.8 ms and app CPU 4.1 → 2.4–2.7 ms; 50 agents 293 → 345–403
-lookups/s; app CPU per uncached sidebar lookup 7.1 → 4.8–6.6 ms; SQLite 50 agents 426 →
-570–605 lookups/s.
+Measured as an A/B in-process, alternating the build from the start of this round with the
+current one three times on the same host (ms of CPU per request, warm): SQLite cached
+1.78–1.90 → 1.48–1.66 and uncached 2.74–3.87 → 2.53–3.03; PostgreSQL + Redis cached
+2.87–3.19 → 2.29–2.92 and uncached 4.16–5.49 → 3.58–4.24: about 15 % less. Whole `make bench`
+runs of one build, over the same hour, differed by far more than that (PostgreSQL + Redis:
+app CPU per uncached sidebar lookup 4.8 to 7.9 ms, cached p50 3.4 to 5.7 ms, 50 agents 286 to
+403 lookups/s): on this shared virtual machine, compare builds in-process or over several
+runs, never one run against another.
 
 **5. Why the CPU target is still missed.** The target asks for at most 4 ms of app CPU per
 uncached lookup under gunicorn, GoKarla client included. Here that lookup costs ≈ 2.3 ms of
 work warm (finding 3), ≈ 0.5 ms of gunicorn, and up to 1.5–2.3 ms of waiting's price
-(finding 2): 4.8–5.2 ms in the latest runs. With the sandbox answering at once instead of
+(finding 2): 4.9–6.4 ms on SQLite and 4.8–7.9 ms on PostgreSQL + Redis over the last
+four runs. With the sandbox answering at once instead of
 after 50 ms, the same build under gunicorn spent 4.3 instead of 6.2 ms per uncached lookup
 (one pair, before this round's last changes). What is left is ordinary Django work spread thinly: no
 single piece is above 0.65 ms. The workflow API, with no card to render, meets the target on

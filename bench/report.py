@@ -153,15 +153,16 @@ current one three times on the same host (ms of CPU per request, warm): SQLite c
 1.78–1.90 → 1.48–1.66 and uncached 2.74–3.87 → 2.53–3.03; PostgreSQL + Redis cached
 2.87–3.19 → 2.29–2.92 and uncached 4.16–5.49 → 3.58–4.24: about 15 % less. Whole `make bench`
 runs of one build, over the same hour, differed by far more than that (PostgreSQL + Redis:
-app CPU per uncached sidebar lookup 4.8 to 7.9 ms, cached p50 3.4 to 5.7 ms, 50 agents 286 to
-403 lookups/s): on this shared virtual machine, compare builds in-process or over several
-runs, never one run against another.
+app CPU per uncached sidebar lookup 4.8 to 7.9 ms, cached p50 3.4 to 6.7 ms, 50 agents 261 to
+403 lookups/s), drifting worse through the afternoon while an A/B of two builds under
+gunicorn, run alternately, showed no difference between them: on this shared virtual
+machine, compare builds in-process or alternately, never one run against another.
 
 **5. Why the CPU target is still missed.** The target asks for at most 4 ms of app CPU per
 uncached lookup under gunicorn, GoKarla client included. Here that lookup costs ≈ 2.3 ms of
 work warm (finding 3), ≈ 0.5 ms of gunicorn, and up to 1.5–2.3 ms of waiting's price
 (finding 2): 4.9–6.4 ms on SQLite and 4.8–7.9 ms on PostgreSQL + Redis over the last
-four runs. With the sandbox answering at once instead of
+five runs. With the sandbox answering at once instead of
 after 50 ms, the same build under gunicorn spent 4.3 instead of 6.2 ms per uncached lookup
 (one pair, before this round's last changes). What is left is ordinary Django work spread thinly: no
 single piece is above 0.65 ms. The workflow API, with no card to render, meets the target on

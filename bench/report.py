@@ -154,7 +154,7 @@ current one three times on the same host (ms of CPU per request, warm): SQLite c
 2.87–3.19 → 2.29–2.92 and uncached 4.16–5.49 → 3.58–4.24: about 15 % less. Whole `make bench`
 runs of one build, over the same hour, differed by far more than that (PostgreSQL + Redis:
 app CPU per uncached sidebar lookup 4.8 to 7.9 ms, cached p50 3.4 to 6.7 ms, 50 agents 261 to
-403 lookups/s), drifting worse through the afternoon while an A/B of two builds under
+403 lookups/s), drifting worse over the session while an A/B of two builds under
 gunicorn, run alternately, showed no difference between them: on this shared virtual
 machine, compare builds in-process or alternately, never one run against another.
 

@@ -162,6 +162,15 @@ def definition(card, term: str):
     return card.locator(f"xpath=.//dt[normalize-space()='{term}']/following-sibling::dd[1]")
 
 
+def log_in(page, live_server, username: str) -> None:
+    """Log in through the form (the test users' password is ``pw-<username>``)."""
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(f"pw-{username}")
+    page.get_by_role("button", name="Log in").click()
+    expect(page).not_to_have_url(re.compile(r"/login/"))
+
+
 def focus_is_inside(page, selector: str) -> bool:
     return page.evaluate(
         "selector => document.querySelector(selector).contains(document.activeElement)", selector
@@ -399,11 +408,7 @@ def test_history_filters_follow_back_and_forward(page, live_server, leo, workspa
             workspace=workspace, source="sidebar", actor_id="a-1", actor_name="Ada Agent",
             action=action, outcome=outcome, reference=reference, latency_ms=120,
         )  # fmt: skip
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill("leo")
-    page.get_by_label("Password").fill("pw-leo")
-    page.get_by_role("button", name="Log in").click()
-    expect(page).not_to_have_url(re.compile(r"/login/"))
+    log_in(page, live_server, "leo")
     history = f"{live_server.url}/settings/integrations/gokarla/history/"
     page.goto(history)
     page.evaluate("window.karlaTestMarker = 'no reload'")
@@ -443,11 +448,7 @@ def test_account_pages_opened_on_their_own_post_as_plain_forms(
 ):
     """The Remove or Update token page opened in a tab of its own (middle click): its form still
     works, as an ordinary post that comes back to the Accounts tab."""
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill("alice")
-    page.get_by_label("Password").fill("pw-alice")
-    page.get_by_role("button", name="Log in").click()
-    expect(page).not_to_have_url(re.compile(r"/login/"))
+    log_in(page, live_server, "alice")
 
     page.goto(f"{live_server.url}{ACCOUNTS}{outlet_account.pk}/remove/")
     page.get_by_role("button", name="Remove account").click()
@@ -473,11 +474,7 @@ def test_a_long_reference_wraps_inside_the_history_list(page, live_server, leo, 
         action="order", outcome="not_found", reference="B" * 200, latency_ms=120,
     )  # fmt: skip
     page.set_viewport_size({"width": 1280, "height": 800})
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill("leo")
-    page.get_by_label("Password").fill("pw-leo")
-    page.get_by_role("button", name="Log in").click()
-    expect(page).not_to_have_url(re.compile(r"/login/"))
+    log_in(page, live_server, "leo")
     page.goto(f"{live_server.url}/settings/integrations/gokarla/history/")
     expect(page.get_by_text("B" * 40, exact=False)).to_be_visible()
     width = page.evaluate("document.documentElement.scrollWidth")

@@ -251,6 +251,7 @@ def _lookup(*, workspace, action, reference, account, actor: Actor, use_cache=Tr
     else:
         record.outcome = LookupRecord.Outcome.FOUND
         record.cached = all(hit.cached for hit in hits)
+        record.stale = any(hit.stale for hit in hits)
         record.upstream_status = None if record.cached else 200
         record.summary = _storable(_summary(hits))
         if len({hit.account_id for hit in hits}) == 1 and not record.account_id:

@@ -51,6 +51,8 @@ class LookupRecord(models.Model):
     upstream_status = models.PositiveSmallIntegerField(null=True, blank=True)
     latency_ms = models.PositiveIntegerField(default=0)
     cached = models.BooleanField(default=False)
+    # Answered with an older result (cached is set too) because GoKarla failed or timed out.
+    stale = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -289,6 +289,22 @@ def test_gokarla_s_status_is_shown_only_when_it_refused(leo_client, workspace):
     assert "GoKarla answered 200" not in body and "GoKarla 200" not in body
 
 
+def test_a_stale_answer_is_told_apart_from_a_cached_one(leo_client, workspace):
+    """A lead sees which answers were older results shown while GoKarla was not answering."""
+    record(workspace, reference="FRESH")
+    record(workspace, reference="REPEAT", cached=True)
+    record(workspace, reference="OLDER", cached=True, stale=True, latency_ms=10_012)
+    body = leo_client.get(HISTORY).content.decode()
+    rows = dict(
+        re.findall(
+            r'<td class="mono reference">([^<]*)</td>.*?<td class="numeric">(.*?)</td>', body, re.S
+        )
+    )
+    assert "cached" in rows["REPEAT"] and "stale" not in rows["REPEAT"]
+    assert "stale" in rows["OLDER"] and "cached" not in rows["OLDER"]
+    assert "cached" not in rows["FRESH"] and "stale" not in rows["FRESH"]
+
+
 @pytest.mark.parametrize(
     ("params", "period"),
     [
@@ -582,6 +598,7 @@ def test_the_export_has_every_column_newest_first(leo_client, workspace, acme_ac
         "GoKarla status",
         "Latency ms",
         "Cached",
+        "Stale",
     ]
     assert dt.datetime.fromisoformat(newest["Time"]).tzinfo is not None
     assert {key: value for key, value in newest.items() if key != "Time"} == {
@@ -597,6 +614,7 @@ def test_the_export_has_every_column_newest_first(leo_client, workspace, acme_ac
         "GoKarla status": "503",
         "Latency ms": "2301",
         "Cached": "no",
+        "Stale": "no",
     }
 
 
@@ -799,3 +817,23 @@ def test_postgresql_has_trigram_indexes_for_the_contains_filters(db):
     ):
         assert "gin_trgm_ops" in indexes[name] and f"upper(({column})::text)" in indexes[name]
     assert "lookup_by_latency" not in indexes  # SQLite only: PostgreSQL groups with a hash
+
+
+def test_the_previous_release_still_records_lookups_during_a_rollout(workspace):
+    """Until every app server runs this release, the old ones write history rows without the
+    ``stale`` column: the database fills it in (docs/deploy.md: migrate first, then restart)."""
+    from django.db import connection
+
+    fields = [f for f in LookupRecord._meta.concrete_fields if f.name not in {"id", "stale"}]
+    row = LookupRecord(
+        workspace=workspace, source="sidebar", action="order", reference="OLD", outcome="found"
+    )
+    row.created_at = timezone.now()
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {LookupRecord._meta.db_table} ({columns}) "  # noqa: S608
+            f"VALUES ({', '.join(['%s'] * len(fields))})",
+            [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields],
+        )
+    assert LookupRecord.objects.get(reference="OLD").stale is False

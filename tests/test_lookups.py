@@ -125,6 +125,12 @@ def test_stale_result_is_shown_when_gokarla_fails(workspace, shop_account, setti
     settings.LOOKUP_STALE_SECONDS = 0  # too old now: the error it is
     with pytest.raises(TimedOut):
         lookups.order_lookup(workspace=workspace, reference="1001", actor=ADA)
+    history = LookupRecord.objects.order_by("id").values_list("outcome", "cached", "stale")
+    assert list(history) == [
+        ("found", False, False),
+        ("found", True, True),
+        ("timeout", False, False),
+    ]
 
 
 def test_not_found_never_falls_back_to_stale(workspace, shop_account, settings, monkeypatch):

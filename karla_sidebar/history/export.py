@@ -27,6 +27,7 @@ EXPORT_COLUMNS = (
     ("GoKarla status", "upstream_status"),
     ("Latency ms", "latency_ms"),
     ("Cached", "cached"),
+    ("Stale", "stale"),
 )
 # A spreadsheet runs a cell starting with one of these as a formula (OWASP: CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -59,7 +60,7 @@ def lookup_record_csv(
         .iterator(chunk_size=EXPORT_CHUNK)
     )
     yield "\ufeff" + writer.writerow([title for title, _ in EXPORT_COLUMNS])
-    for created_at, *texts, status, latency_ms, cached in rows:
+    for created_at, *texts, status, latency_ms, cached, stale in rows:
         yield writer.writerow(
             [
                 timezone.localtime(created_at).isoformat(timespec="seconds"),
@@ -67,5 +68,6 @@ def lookup_record_csv(
                 "" if status is None else status,
                 latency_ms,
                 "yes" if cached else "no",
+                "yes" if stale else "no",
             ]
         )

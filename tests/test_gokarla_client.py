@@ -21,28 +21,52 @@ from karla_sidebar.gokarla import (
     GoKarlaClient,
     GoKarlaError,
     InvalidInput,
-    NoTrackingYet,
+    NotGoKarlaAPI,
     OrderNotFound,
     RateLimited,
-    ShipmentNotFound,
     ShopNotFound,
     TimedOut,
     TokenRevoked,
     Unavailable,
     UnexpectedResponse,
+    first_answering,
 )
 from karla_sidebar.gokarla import client as client_module
 
 TOKEN = "sekret-token-4f9a2b7c"
-ENDPOINT = Endpoint(
-    url="https://demo-shop.gokarla.io",
-    api_root="https://demo-shop.gokarla.io/api/v1",
-    shop_slug="demo-shop",
-)
+ENDPOINT = Endpoint(api_root="https://demo-shop.gokarla.io/api/v1", shop_slug="demo-shop")
 ROOT = "https://demo-shop.gokarla.io/api/v1/shops/demo-shop"
 ORDERS = f"{ROOT}/orders"
-SHIPMENTS = f"{ROOT}/shipments"
 SHIPMENT_ID = "8f0c1f4e-3b7a-4c1e-9a55-2f1d8c6b7a10"
+
+# gokarla-api.md's table of operations: the only (method, path) pairs the client may send,
+# below an API root. Every test here checks each request it saw against it.
+DOCUMENTED = [
+    ("GET", re.compile(r"shops/[^/]+")),
+    ("GET", re.compile(r"shops/[^/]+/orders")),
+    ("POST", re.compile(r"shops/[^/]+/webhooks")),
+    ("GET", re.compile(r"shops/[^/]+/webhooks")),
+    ("PATCH", re.compile(r"shops/[^/]+/webhooks/[^/]+")),
+    ("DELETE", re.compile(r"shops/[^/]+/webhooks/[^/]+")),
+    ("POST", re.compile(r"shops/[^/]+/shipments/[^/]+/events")),
+]
+API_ROOTS = re.compile(r"^/(?:api/)?v1/")
+
+
+def undocumented(calls) -> list[str]:
+    """The requests among ``calls`` that no documented GoKarla operation matches."""
+    wrong = []
+    for call in calls:
+        path = urlsplit(call.request.url).path
+        below_root = API_ROOTS.sub("", path)
+        if below_root == path or not any(
+            call.request.method == method and pattern.fullmatch(below_root)
+            for method, pattern in DOCUMENTED
+        ):
+            wrong.append(f"{call.request.method} {path}")
+    return wrong
+
+
 UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 ORDER = {
@@ -88,6 +112,7 @@ def client():
 def mocked():
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         yield rsps
+        assert undocumented(rsps.calls) == [], "the client called what GoKarla does not have"
 
 
 @pytest.fixture
@@ -209,70 +234,101 @@ class TestOrderFind:
 
     def test_orders_search_refuses_unknown_filters(self, client):
         with pytest.raises(TypeError):
-            client.orders_search(zip_code="10115")
+            client.orders_search(postcode="10115")
         with pytest.raises(TypeError):
             client.orders_search()
 
 
-class TestShipmentGet:
-    def test_a_tracking_number_searches_shipments(self, client, mocked):
-        mocked.get(SHIPMENTS, json=TRACKING)
-        shipment = client.shipment_get("00340434161094042557")
-        assert shipment.carrier_name == "DHL"
-        assert queries(mocked) == [{"tracking_number": ["00340434161094042557"]}]
+class TestOnlyDocumentedOperations:
+    def test_the_client_has_no_shipment_lookup(self, client):
+        """GoKarla has no shipment GET and no tracking-number filter (gokarla-api.md)."""
+        assert not hasattr(client, "shipment_get")
+        with pytest.raises(TypeError):
+            client.orders_search(tracking_number=UPS)
 
-    def test_a_uuid_gets_the_shipment_by_id(self, client, mocked):
-        mocked.get(f"{SHIPMENTS}/{SHIPMENT_ID}", json={"data": TRACKING})
-        assert client.shipment_get(SHIPMENT_ID.upper()).id == SHIPMENT_ID
+    def test_every_filter_and_paging_is_sent(self, client, mocked):
+        mocked.get(ORDERS, json=[])
+        client.orders_search(
+            order_placed_from="2026-11-01T00:00:00+00:00",
+            shipment_updated_since="2026-12-01T00:00:00+00:00",
+            zip_code="10119",
+            page=3,
+            per_page=100,
+        )
+        assert queries(mocked) == [
+            {
+                "order_placed_from": ["2026-11-01T00:00:00+00:00"],
+                "shipment_updated_since": ["2026-12-01T00:00:00+00:00"],
+                "zip_code": ["10119"],
+                "page": ["3"],
+                "per_page": ["100"],
+            }
+        ]
 
-    def test_unknown_shipment_is_not_found(self, client, mocked):
-        mocked.get(SHIPMENTS, status=404, json=error_body("shipment_not_found"))
-        with pytest.raises(ShipmentNotFound) as caught:
-            client.shipment_get("NOPE")
-        assert caught.value.status_code == 404
-
-    def test_empty_search_result_is_not_found(self, client, mocked):
-        mocked.get(SHIPMENTS, json=[])
-        with pytest.raises(ShipmentNotFound):
-            client.shipment_get("NOPE")
-
-    def test_shipment_without_tracking_number_is_no_tracking_yet(self, client, mocked):
-        mocked.get(f"{SHIPMENTS}/{SHIPMENT_ID}", json={**TRACKING, "carrier": None})
-        with pytest.raises(NoTrackingYet):
-            client.shipment_get(SHIPMENT_ID)
-
-    def test_a_draft_shipment_is_no_tracking_yet_with_its_message(self, client, mocked):
-        # What the sandbox (and GoKarla, for a draft) answers: a null tracking number.
-        mocked.get(f"{SHIPMENTS}/{SHIPMENT_ID}", json=DRAFT)
-        with pytest.raises(NoTrackingYet) as caught:
-            client.shipment_get(SHIPMENT_ID)
-        assert caught.value.code == "no_tracking_yet"
-        assert caught.value.status_code == 200
-        assert caught.value.message == NoTrackingYet.default_message
-        assert caught.value.message.startswith("No tracking data yet")
-        assert len(mocked.calls) == 1
-
-    @pytest.mark.parametrize(
-        "typed",
-        [
-            "1Z999 AA1 0123456784",
-            "1Z 999 AA1  01234 56784",
-            " 1Z999\u00a0AA1\u202f0123456784 ",  # no-break and narrow no-break spaces
-            "1Z999\u3000AA10123456784",  # ideographic space
-        ],
-    )
-    def test_a_tracking_number_typed_with_spaces_is_searched_without(self, client, mocked, typed):
-        mocked.get(SHIPMENTS, json={**TRACKING, "carrier": {"tracking_number": UPS}})
-        assert client.shipment_get(typed).tracking_number == UPS
-        assert queries(mocked) == [{"tracking_number": [UPS]}]
-
-    @pytest.mark.parametrize("typed", ["1Z999\tAA10123456784", "1Z999\nAA1", "1Z999\x85AA1"])
-    def test_control_characters_inside_a_tracking_number_are_still_refused(
-        self, client, mocked, typed
+    @pytest.mark.parametrize(("page", "per_page"), [(0, 30), (1, 0), (1, 101)])
+    def test_paging_out_of_gokarla_s_range_is_refused_before_asking(
+        self, client, mocked, page, per_page
     ):
-        with pytest.raises(InvalidInput, match="control characters"):
-            client.shipment_get(typed)
+        with pytest.raises(TypeError):
+            client.orders_search(uuid=SHIPMENT_ID, page=page, per_page=per_page)
         assert len(mocked.calls) == 0
+
+    def test_the_checker_catches_an_undocumented_path(self, client):
+        """The teardown check above can fail: a shipment GET is reported."""
+        with responses.RequestsMock() as rsps:
+            rsps.get(f"{ROOT}/shipments/{SHIPMENT_ID}", json={})
+            requests.get(f"{ROOT}/shipments/{SHIPMENT_ID}", timeout=1)
+            rsps.get(ORDERS, json=[])
+            requests.get(ORDERS, timeout=1)
+            assert undocumented(rsps.calls) == [
+                f"GET /api/v1/shops/demo-shop/shipments/{SHIPMENT_ID}"
+            ]
+
+
+class TestNotGoKarlasAPI:
+    def test_fastapi_s_unknown_route_is_not_gokarla_s_api_never_not_found(self, client, mocked):
+        mocked.get(ORDERS, status=404, json={"detail": "Not Found"})
+        with pytest.raises(NotGoKarlaAPI) as caught:
+            client.order_find("1001")
+        assert "does not serve GoKarla's API" in caught.value.message
+        assert caught.value.code == "not_gokarla_api"
+        assert isinstance(caught.value, Unavailable)  # a failure for the breaker
+
+    def test_a_wrong_method_is_not_gokarla_s_api(self, client, mocked):
+        mocked.get(ROOT, status=405, json={"detail": "Method Not Allowed"})
+        with pytest.raises(NotGoKarlaAPI):
+            client.verify()
+
+    @pytest.mark.parametrize("status", [200, 400, 401, 403, 404, 422])
+    def test_a_web_page_is_not_gokarla_s_api(self, client, mocked, status):
+        mocked.get(ROOT, status=status, body="<html>Login</html>", content_type="text/html")
+        with pytest.raises(NotGoKarlaAPI):
+            client.verify()
+
+    def test_gokarla_s_own_404_body_is_not_found(self, client, mocked):
+        mocked.get(ROOT, status=404, json=error_body("shop_not_found"))
+        with pytest.raises(ShopNotFound):
+            client.verify()
+
+
+class TestLanguage:
+    @pytest.mark.parametrize(
+        ("viewer", "sent"), [("de", "de"), ("de-DE", "de"), ("en-us", "en"), ("NL", "nl")]
+    )
+    def test_the_viewer_s_language_is_asked_for(self, mocked, viewer, sent):
+        mocked.get(ORDERS, json=[ORDER])
+        GoKarlaClient(ENDPOINT, username="demo-shop", token=TOKEN, language=viewer).order_find(
+            "1001"
+        )
+        assert mocked.calls[0].request.headers["Accept-Language"] == sent
+
+    @pytest.mark.parametrize("viewer", ["", "pt-BR", "klingon"])
+    def test_a_language_gokarla_does_not_have_is_not_sent(self, mocked, viewer):
+        mocked.get(ORDERS, json=[ORDER])
+        GoKarlaClient(ENDPOINT, username="demo-shop", token=TOKEN, language=viewer).order_find(
+            "1001"
+        )
+        assert "Accept-Language" not in mocked.calls[0].request.headers
 
 
 class TestReferenceValidation:
@@ -287,16 +343,14 @@ class TestReferenceValidation:
         ],
     )
     def test_bad_references_are_refused_before_any_call(self, client, mocked, reference, message):
-        for lookup in (client.order_find, client.shipment_get):
-            with pytest.raises(InvalidInput, match=message):
-                lookup(reference)
+        with pytest.raises(InvalidInput, match=message):
+            client.order_find(reference)
         assert len(mocked.calls) == 0
+        assert client.calls == 0
 
     def test_empty_messages_say_what_to_enter(self, client):
         with pytest.raises(InvalidInput, match="Enter an order number"):
             client.order_find("")
-        with pytest.raises(InvalidInput, match="Enter a shipment ID or tracking number"):
-            client.shipment_get("")
 
 
 class TestStatusMapping:
@@ -338,14 +392,9 @@ class TestStatusMapping:
         with pytest.raises(error):
             client.order_find("#1001")
 
-    def test_shipment_404_for_the_shop(self, client, mocked):
-        mocked.get(SHIPMENTS, status=404, json=error_body("shop_not_found"))
-        with pytest.raises(ShopNotFound):
-            client.shipment_get("TRACK")
-
-    def test_404_with_an_unreadable_body_is_the_resource_not_found(self, client, mocked):
+    def test_404_without_gokarla_s_body_is_not_gokarla_s_api(self, client, mocked):
         mocked.get(ORDERS, status=404, body="<html>nope</html>", content_type="text/html")
-        with pytest.raises(OrderNotFound):
+        with pytest.raises(NotGoKarlaAPI):
             client.order_find("#1001")
 
     @pytest.mark.parametrize(("status", "error"), [(401, TokenRevoked), (403, AccessDenied)])
@@ -493,7 +542,7 @@ class TestRefusedResponses:
 
     def test_html_is_refused(self, client, mocked):
         mocked.get(ORDERS, body="<html>Maintenance</html>", content_type="text/html")
-        with pytest.raises(UnexpectedResponse, match="other than JSON") as caught:
+        with pytest.raises(NotGoKarlaAPI, match="web page, not GoKarla's API") as caught:
             client.order_find("#1001")
         assert "Maintenance" not in str(caught.value)
 
@@ -575,13 +624,8 @@ class TestSecrets:
     ):
         caplog.set_level(logging.DEBUG)
         mocked.get(ORDERS, **failure)
-        mocked.get(SHIPMENTS, **failure)
         mocked.get(ROOT, **failure)
-        for call in (
-            client.verify,
-            lambda: client.order_find("jane@example.com"),
-            lambda: client.shipment_get("jane@example.com"),
-        ):
+        for call in (client.verify, lambda: client.order_find("jane@example.com")):
             with pytest.raises(GoKarlaError) as caught:
                 call()
             for text in (str(caught.value), repr(caught.value)):
@@ -634,38 +678,22 @@ def test_any_reference_keeps_host_and_path_prefix(reference):
 
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mocked:
         mocked.add_callback(responses.GET, re.compile(r".*"), callback=answer)
-        for lookup, most in ((client.order_find, 2), (client.shipment_get, 1)):
-            before = len(urls)
-            with contextlib.suppress(GoKarlaError):
-                lookup(reference)
-            assert len(urls) - before <= most, "a not-found costs at most two calls"
+        with contextlib.suppress(GoKarlaError):
+            client.order_find(reference)
+        assert len(urls) <= 2, "a not-found costs at most two calls"
 
     expected = reference.strip()
-    compact = "".join(expected.split())  # how a tracking number is searched
     for url in urls:
         parts = urlsplit(url)
         assert f"{parts.scheme}://{parts.netloc}" == "https://demo-shop.gokarla.io"
         assert parts.path.startswith("/api/v1/shops/demo-shop/")
         assert parts.fragment == ""
         tail = parts.path.removeprefix("/api/v1/shops/demo-shop/")
-        if tail in ("orders", "shipments"):
-            query = parse_qs(parts.query, keep_blank_values=True, strict_parsing=True)
-            [(name, [value])] = query.items()
-            assert name in (
-                "order_number",
-                "order_name",
-                "email_id",
-                "uuid",
-                "external_id",
-                "tracking_number",
-            )
-            assert value == (compact if name == "tracking_number" else expected) or (
-                name == "uuid" and value == expected.lower()
-            )
-        else:
-            assert tail == f"shipments/{expected.lower()}"
-            assert UUID_PATTERN.fullmatch(expected.lower())
-            assert parts.query == ""
+        assert tail == "orders"
+        query = parse_qs(parts.query, keep_blank_values=True, strict_parsing=True)
+        [(name, [value])] = query.items()
+        assert name in ("order_number", "order_name", "email_id", "uuid", "external_id")
+        assert value == expected or (name == "uuid" and value == expected.lower())
 
 
 @pytest.mark.parametrize(
@@ -696,3 +724,61 @@ def test_the_environment_s_proxy_is_used_as_requests_would(
     settings_per_call = requests.Session().merge_environment_settings(ORDERS, {}, None, None, None)
     assert settings_per_call["proxies"] == expected
     assert {kwargs["verify"] for kwargs in sent} == {"/etc/ssl/certs/corporate.pem"}
+
+
+class TestFirstAnswering:
+    """Connect tries the API roots a URL leads to; the first that answers as GoKarla wins."""
+
+    SHOP_ROOT = Endpoint("https://demo-shop.gokarla.io/api/v1", "demo-shop")
+    API_ROOT = Endpoint("https://api.gokarla.io/v1", "demo-shop")
+    SHOP = {"slug": "demo-shop", "name": "Demo Shop"}
+
+    def verify(self):
+        return first_answering((self.SHOP_ROOT, self.API_ROOT), username="u", token=TOKEN)
+
+    def test_the_first_root_that_answers_is_chosen(self, mocked):
+        mocked.get(f"{self.SHOP_ROOT.api_root}/shops/demo-shop", json=self.SHOP)
+        endpoint, shop = self.verify()
+        assert (endpoint, shop.name) == (self.SHOP_ROOT, "Demo Shop")
+        assert len(mocked.calls) == 1
+
+    @pytest.mark.parametrize(
+        "not_gokarla",
+        [
+            {"status": 404, "json": {"detail": "Not Found"}},
+            {"status": 200, "body": "<html>GoKarla</html>", "content_type": "text/html"},
+            {"status": 302, "headers": {"Location": "https://gokarla.io/login"}},
+            {"body": requests.ConnectionError("no such host")},
+        ],
+    )
+    def test_an_address_that_is_not_gokarla_s_api_moves_on(self, mocked, not_gokarla):
+        mocked.get(f"{self.SHOP_ROOT.api_root}/shops/demo-shop", **not_gokarla)
+        mocked.get(f"{self.API_ROOT.api_root}/shops/demo-shop", json=self.SHOP)
+        endpoint, _ = self.verify()
+        assert endpoint == self.API_ROOT
+
+    @pytest.mark.parametrize(
+        ("status", "key", "error"),
+        [
+            (400, "invalid_credentials", CredentialsRejected),
+            (401, "api_key_revoked", TokenRevoked),
+            (404, "shop_not_found", ShopNotFound),
+        ],
+    )
+    def test_gokarla_s_own_refusal_ends_the_search(self, mocked, status, key, error):
+        mocked.get(
+            f"{self.SHOP_ROOT.api_root}/shops/demo-shop", status=status, json=error_body(key)
+        )
+        with pytest.raises(error):
+            self.verify()
+        assert len(mocked.calls) == 1
+
+    def test_no_root_answering_names_every_address_tried(self, mocked):
+        for endpoint in (self.SHOP_ROOT, self.API_ROOT):
+            mocked.get(f"{endpoint.api_root}/shops/demo-shop", status=404, json={"detail": "x"})
+        with pytest.raises(NotGoKarlaAPI) as caught:
+            self.verify()
+        assert caught.value.message.startswith(
+            "No GoKarla API answered at https://demo-shop.gokarla.io/api/v1 and "
+            "https://api.gokarla.io/v1."
+        )

@@ -7,15 +7,28 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from karla_sidebar.gokarla import Endpoint, InvalidGoKarlaURL, InvalidInput, endpoint_from_url
+from karla_sidebar.gokarla import (
+    Candidates,
+    Endpoint,
+    InvalidGoKarlaURL,
+    InvalidInput,
+    InvalidShopSlug,
+    SlugSource,
+    endpoint_candidates,
+    endpoint_for_account,
+)
 
 GOKARLA = ["*.gokarla.io"]
 SANDBOX = "http://127.0.0.1:8001"
 
 
-def endpoint(url, *, username="demo-shop", allowed_hosts=GOKARLA, sandbox_url=""):
-    return endpoint_from_url(
-        url, username=username, allowed_hosts=allowed_hosts, sandbox_url=sandbox_url
+def endpoint(url, *, username="demo-shop", shop_slug="", allowed_hosts=GOKARLA, sandbox_url=""):
+    return endpoint_candidates(
+        url,
+        username=username,
+        shop_slug=shop_slug,
+        allowed_hosts=allowed_hosts,
+        sandbox_url=sandbox_url,
     )
 
 
@@ -26,26 +39,74 @@ def rejection(url, **kwargs) -> str:
 
 
 class TestAcceptedShapes:
-    def test_shop_subdomain_gives_shop_api_root_and_slug(self):
-        assert endpoint("https://demo-shop.gokarla.io", username="someone") == Endpoint(
+    def test_shop_subdomain_tries_its_api_then_gokarla_s_with_the_host_s_slug(self):
+        assert endpoint("https://demo-shop.gokarla.io", username="someone") == Candidates(
             url="https://demo-shop.gokarla.io",
-            api_root="https://demo-shop.gokarla.io/api/v1",
+            api_roots=("https://demo-shop.gokarla.io/api/v1", "https://api.gokarla.io/v1"),
             shop_slug="demo-shop",
+            slug_source=SlugSource.HOST,
             notes=(),
         )
 
-    def test_api_host_takes_the_slug_from_the_username(self):
-        result = endpoint("https://api.gokarla.io", username="my-shop")
-        assert result.api_root == "https://api.gokarla.io/v1"
-        assert result.shop_slug == "my-shop"
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "https://demo-shop.gokarla.io/api/v1",
+            "https://demo-shop.gokarla.io/api/v1/",
+            "https://demo-shop.gokarla.io/",
+        ],
+    )
+    def test_the_guide_s_forms_mean_the_same(self, url):
+        result = endpoint(url)
+        assert result.url == "https://demo-shop.gokarla.io"
+        assert result.api_roots[0] == "https://demo-shop.gokarla.io/api/v1"
+        assert result.shop_slug == "demo-shop"
 
-    def test_other_allowed_host_uses_api_v1_and_the_username(self):
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "https://api.gokarla.io",
+            "https://api.gokarla.io/",
+            "https://api.gokarla.io/v1",
+            "https://api.gokarla.io/v1/",
+        ],
+    )
+    def test_gokarla_s_documented_base_takes_the_slug_from_the_username(self, url):
+        result = endpoint(url, username="my-shop")
+        assert result.url == "https://api.gokarla.io"
+        assert result.api_roots == ("https://api.gokarla.io/v1",)
+        assert (result.shop_slug, result.slug_source) == ("my-shop", SlugSource.USERNAME)
+
+    def test_the_shop_slug_field_overrides_username_and_host(self):
+        api = endpoint("https://api.gokarla.io/v1", username="sidebar-key", shop_slug="my-shop")
+        assert (api.shop_slug, api.slug_source) == ("my-shop", SlugSource.FIELD)
+        host = endpoint("https://demo-shop.gokarla.io", shop_slug="other-shop")
+        assert (host.shop_slug, host.slug_source) == ("other-shop", SlugSource.FIELD)
+
+    def test_a_typed_api_path_is_tried_first(self):
+        result = endpoint("https://demo-shop.gokarla.io/v1")
+        assert result.api_roots == (
+            "https://demo-shop.gokarla.io/v1",
+            "https://demo-shop.gokarla.io/api/v1",
+            "https://api.gokarla.io/v1",
+        )
+
+    def test_endpoints_pair_each_root_with_the_slug(self):
+        assert endpoint("https://demo-shop.gokarla.io").endpoints == (
+            Endpoint("https://demo-shop.gokarla.io/api/v1", "demo-shop"),
+            Endpoint("https://api.gokarla.io/v1", "demo-shop"),
+        )
+
+    def test_other_allowed_host_tries_api_v1_then_v1_with_the_username(self):
         result = endpoint(
             "https://karla.example.com",
             username="my-shop",
             allowed_hosts=["*.gokarla.io", "karla.example.com"],
         )
-        assert result.api_root == "https://karla.example.com/api/v1"
+        assert result.api_roots == (
+            "https://karla.example.com/api/v1",
+            "https://karla.example.com/v1",
+        )
         assert result.shop_slug == "my-shop"
 
     def test_trailing_slash_is_removed_with_a_note(self):
@@ -68,9 +129,9 @@ class TestAcceptedShapes:
     def test_defaults_come_from_settings(self, settings):
         settings.GOKARLA_ALLOWED_HOSTS = ["karla.example.com"]
         settings.SANDBOX_ENABLED = False
-        assert endpoint_from_url("https://karla.example.com", username="x").shop_slug == "x"
+        assert endpoint_candidates("https://karla.example.com", username="x").shop_slug == "x"
         with pytest.raises(InvalidGoKarlaURL):
-            endpoint_from_url("https://demo-shop.gokarla.io", username="x")
+            endpoint_candidates("https://demo-shop.gokarla.io", username="x")
 
 
 class TestRejectedURLs:
@@ -122,12 +183,15 @@ class TestRejectedURLs:
     @pytest.mark.parametrize(
         "url",
         [
-            "https://demo-shop.gokarla.io/api/v1",
+            "https://demo-shop.gokarla.io/api",
+            "https://demo-shop.gokarla.io/api/v2",
+            "https://demo-shop.gokarla.io/shops/demo-shop",
             "https://demo-shop.gokarla.io/..",
             "https://demo-shop.gokarla.io//evil.com",
+            "https://demo-shop.gokarla.io/evil/v1",
         ],
     )
-    def test_path_is_rejected(self, url):
+    def test_other_paths_are_rejected(self, url):
         assert "Remove the path" in rejection(url)
 
     def test_query_is_rejected(self):
@@ -185,8 +249,17 @@ class TestUsernameAsSlug:
 
     @pytest.mark.parametrize("username", ["../admin", "a/b", "shop?x", ".."])
     def test_api_host_refuses_a_username_that_is_not_a_slug(self, username):
-        with pytest.raises(InvalidInput, match="shop's slug"):
+        with pytest.raises(InvalidInput, match="More options"):
             endpoint("https://api.gokarla.io", username=username)
+
+    def test_a_username_that_is_no_slug_is_fine_with_a_shop_slug(self):
+        result = endpoint("https://api.gokarla.io", username="Sidebar key!", shop_slug="my-shop")
+        assert result.shop_slug == "my-shop"
+
+    @pytest.mark.parametrize("slug", ["../admin", "a/b", "shop?x", "x" * 101])
+    def test_a_shop_slug_that_cannot_be_one_is_refused(self, slug):
+        with pytest.raises(InvalidShopSlug):
+            endpoint("https://api.gokarla.io", shop_slug=slug)
 
     def test_shop_host_does_not_need_a_slug_shaped_username(self):
         assert endpoint("https://demo-shop.gokarla.io", username="").shop_slug == "demo-shop"
@@ -195,9 +268,19 @@ class TestUsernameAsSlug:
 class TestSandbox:
     def test_sandbox_origin_is_accepted_while_enabled(self):
         result = endpoint(SANDBOX, username="demo-shop", sandbox_url=SANDBOX)
-        assert result == Endpoint(
-            url=SANDBOX, api_root=f"{SANDBOX}/api/v1", shop_slug="demo-shop", notes=()
+        assert result == Candidates(
+            url=SANDBOX,
+            api_roots=(f"{SANDBOX}/api/v1",),
+            shop_slug="demo-shop",
+            slug_source=SlugSource.USERNAME,
+            notes=(),
         )
+
+    @pytest.mark.parametrize("path", ["/v1", "/v1/", "/api/v1", "/api/v1/"])
+    def test_sandbox_with_an_api_path_tries_that_path_first(self, path):
+        result = endpoint(f"{SANDBOX}{path}", sandbox_url=SANDBOX)
+        assert result.url == SANDBOX
+        assert result.api_roots[0] == f"{SANDBOX}{path.rstrip('/')}"
 
     def test_sandbox_origin_with_trailing_slash_is_accepted_with_a_note(self):
         result = endpoint(f"{SANDBOX}/", sandbox_url=SANDBOX)
@@ -210,16 +293,45 @@ class TestSandbox:
     def test_only_the_exact_sandbox_origin_is_accepted(self):
         rejection("http://127.0.0.1:8002", sandbox_url=SANDBOX)
         rejection("http://localhost:8001", sandbox_url=SANDBOX)
-        rejection(f"{SANDBOX}/api/v1", sandbox_url=SANDBOX)
+        rejection(f"{SANDBOX}/shops", sandbox_url=SANDBOX)
 
     def test_sandbox_follows_settings(self, settings):
         settings.GOKARLA_ALLOWED_HOSTS = ["*.gokarla.io"]
         settings.SANDBOX_URL = SANDBOX
         settings.SANDBOX_ENABLED = True
-        assert endpoint_from_url(SANDBOX, username="demo-shop").url == SANDBOX
+        assert endpoint_candidates(SANDBOX, username="demo-shop").url == SANDBOX
         settings.SANDBOX_ENABLED = False
         with pytest.raises(InvalidGoKarlaURL):
-            endpoint_from_url(SANDBOX, username="demo-shop")
+            endpoint_candidates(SANDBOX, username="demo-shop")
+
+
+class TestStoredAccounts:
+    def test_a_stored_root_its_url_leads_to_is_used(self, settings):
+        settings.GOKARLA_ALLOWED_HOSTS = GOKARLA
+        result = endpoint_for_account(
+            url="https://demo-shop.gokarla.io",
+            username="x",
+            api_root="https://api.gokarla.io/v1",
+            shop_slug="demo-shop",
+        )
+        assert result == Endpoint("https://api.gokarla.io/v1", "demo-shop")
+
+    def test_a_stored_root_its_url_does_not_lead_to_is_refused(self, settings):
+        settings.GOKARLA_ALLOWED_HOSTS = GOKARLA
+        with pytest.raises(InvalidGoKarlaURL, match="connect it again"):
+            endpoint_for_account(
+                url="https://demo-shop.gokarla.io",
+                username="x",
+                api_root="https://evil.example/api/v1",
+                shop_slug="demo-shop",
+            )
+
+    def test_a_sandbox_account_stops_working_when_the_sandbox_is_off(self, settings):
+        settings.SANDBOX_URL, settings.SANDBOX_ENABLED = SANDBOX, False
+        with pytest.raises(InvalidGoKarlaURL):
+            endpoint_for_account(
+                url=SANDBOX, username="x", api_root=f"{SANDBOX}/api/v1", shop_slug="demo-shop"
+            )
 
 
 URL_PIECES = st.sampled_from(
@@ -260,7 +372,8 @@ def test_any_accepted_url_is_https_on_an_allowed_host_or_the_exact_sandbox(url):
     except InvalidInput:
         return
     if result.url == SANDBOX:
-        assert url.strip().rstrip("/") == SANDBOX
+        assert url.strip().rstrip("/").removesuffix("/v1").removesuffix("/api") == SANDBOX
+        assert all(root.startswith(f"{SANDBOX}/") for root in result.api_roots)
         return
     parts = urlsplit(result.url)
     assert parts.scheme == "https"
@@ -271,4 +384,6 @@ def test_any_accepted_url_is_https_on_an_allowed_host_or_the_exact_sandbox(url):
     assert host.endswith(".gokarla.io") and "." not in host.removesuffix(".gokarla.io")
     with pytest.raises(ValueError):
         ipaddress.ip_address(host)
-    assert result.api_root.startswith(f"{result.url}/")
+    for root in result.api_roots:
+        assert root.startswith((f"{result.url}/", "https://api.gokarla.io/"))
+        assert root.endswith("/v1")

@@ -9,16 +9,16 @@ from karla_sidebar.gokarla import (
     Address,
     Eta,
     OrderStatus,
-    ShipmentNotFound,
     ShipmentStatus,
     UnexpectedResponse,
 )
 from karla_sidebar.gokarla.parsing import (
+    CARRIER_NAMES,
     carrier_name,
     parse_order,
     parse_orders,
-    parse_shipment,
     parse_shop,
+    parse_tracking,
 )
 
 
@@ -168,7 +168,7 @@ class TestEnvelopeAndLeniency:
         )
         assert (result.total, result.shipping, result.discount_total) == (None, None, None)
         assert (result.currency, result.email, result.address, result.placed_at) == (
-            "",
+            "EUR",  # GoKarla's documented default
             "",
             None,
             None,
@@ -184,13 +184,15 @@ class TestEnvelopeAndLeniency:
         result = parse_order(order(total_order_price=" 104.80 "))
         assert result.total == Decimal("104.80")
 
-    def test_payment_status_is_reported_only_when_present(self):
-        assert parse_order(order()).payment_status_reported is False
-        assert "Paid" in parse_order(order()).payment_label
-        reported = parse_order(order(financial_status="partially_refunded"))
-        assert reported.payment_status == "partially_refunded"
-        assert reported.payment_status_reported is True
-        assert parse_order(order(payment_status="paid")).payment_status == "paid"
+    def test_undocumented_fields_are_not_read(self):
+        """Nothing shown depends on a field GoKarla does not document."""
+        plain = parse_order(order())
+        assert parse_order(order(financial_status="refunded", payment_status="x")) == plain
+        assert parse_order(order(created_at="2020-01-01T00:00:00Z", email="x@y.z")) == plain
+        assert parse_order(order(cancelled_at="2024-01-30T10:00:00Z", status="cancelled")) == plain
+        assert "Paid" in plain.payment_label
+        undocumented = tracking(phase="delivered", tracking_number="X1", uuid="u")
+        assert parse_tracking(undocumented) == parse_tracking(tracking())
 
     def test_shop(self):
         assert (
@@ -201,7 +203,7 @@ class TestEnvelopeAndLeniency:
 
 class TestShipments:
     def test_key_fields(self):
-        result = parse_shipment(tracking())
+        result = parse_tracking(tracking())
         assert result.id == "8f0c1f4e-3b7a-4c1e-9a55-2f1d8c6b7a10"
         assert result.tracking_number == "00340434161094042557"
         assert (result.carrier_reference, result.carrier_name) == ("dhl", "DHL")
@@ -210,7 +212,7 @@ class TestShipments:
         assert result.line_items[0].title == "Blue Hoodie"
 
     def test_events_are_stored_newest_first_whatever_the_input_order(self):
-        result = parse_shipment(tracking())
+        result = parse_tracking(tracking())
         assert [e.event_key for e in result.events] == [
             "DEPARTURE_FROM_TRANSPORT_HUB",
             "ORDER_IN_PROCESSING",
@@ -218,17 +220,56 @@ class TestShipments:
         ]
         assert result.last_event.location == "Leipzig, DE"
 
-    def test_event_sort_is_stable_and_undated_events_come_last(self):
-        same = "2024-01-30T09:00:00+00:00"
-        result = parse_shipment(
-            tracking(events=[event("A", same), event("UNDATED", None), event("B", same)])
+    def test_an_untimed_event_keeps_its_place_in_gokarla_s_list(self):
+        result = parse_tracking(
+            tracking(
+                events=[
+                    event("FIRST", "2024-01-30T09:00:00+00:00"),
+                    event("UNTIMED", None),
+                    event("LAST", "2024-01-31T09:00:00+00:00"),
+                ]
+            )
         )
-        assert [e.event_key for e in result.events] == ["A", "B", "UNDATED"]
+        assert [e.event_key for e in result.events] == ["LAST", "UNTIMED", "FIRST"]
+
+    def test_a_list_that_is_newest_first_is_read_the_same(self):
+        events = [
+            event("FIRST", "2024-01-30T09:00:00+00:00"),
+            event("UNTIMED", None),
+            event("LAST", "2024-01-31T09:00:00+00:00"),
+        ]
+        forwards = parse_tracking(tracking(events=events))
+        backwards = parse_tracking(tracking(events=events[::-1]))
+        assert [e.event_key for e in backwards.events] == ["LAST", "UNTIMED", "FIRST"]
+        assert backwards.phase == forwards.phase
+
+    def test_untimed_events_never_decide_the_phase_over_a_timed_one(self):
+        result = parse_tracking(
+            tracking(
+                events=[
+                    event("HANDED_OVER", "2024-01-30T09:00:00+00:00", "in_transit"),
+                    event("ORDER_CREATED", None, "order_created"),
+                ]
+            )
+        )
+        assert result.phase == "in_transit"
+        assert result.status is ShipmentStatus.IN_TRANSIT
+
+    def test_without_any_time_the_last_listed_event_decides(self):
+        result = parse_tracking(
+            tracking(
+                events=[
+                    event("ORDER_CREATED", None, "order_created"),
+                    event("OUT_FOR_DELIVERY", None, "in_delivery"),
+                ]
+            )
+        )
+        assert result.status is ShipmentStatus.OUT_FOR_DELIVERY
 
     def test_event_labels(self):
         labels = [
             e.label
-            for e in parse_shipment(
+            for e in parse_tracking(
                 tracking(
                     events=[
                         event("X", "2024-01-03", event_strings={"list_label": "Listed"}),
@@ -240,68 +281,104 @@ class TestShipments:
         ]
         assert labels == ["Listed", "Status", "Out for delivery"]
 
-    def test_location_object_is_joined(self):
-        result = parse_shipment(
-            tracking(
-                events=[event("X", "2024-01-01", location={"city": "Berlin", "country": "DE"})]
-            )
-        )
-        assert result.events[0].location == "Berlin, DE"
+    @pytest.mark.parametrize(
+        ("location", "line"),
+        [
+            ({"city": "Leipzig", "zip_code": "04109", "country_code": "DE"}, "Leipzig, 04109, DE"),
+            ({"country_code": "DE", "zip_code": "04109", "city": "Leipzig"}, "Leipzig, 04109, DE"),
+            ({"city": "Berlin", "country": "DE"}, "Berlin, DE"),
+            ({"name": "Hub", "city": "Köln", "lat": 50.9, "lng": 6.9}, "Hub, Köln"),
+            ({"address": {"city": "Wien", "postal_code": "1070"}}, "Wien, 1070"),
+            ({"region": "Bavaria", "city": "München"}, "München, Bavaria"),
+            ({"city": None, "zip_code": 4109}, "4109"),
+            ("Leipzig, DE", "Leipzig, DE"),
+            (None, ""),
+            ({}, ""),
+        ],
+    )
+    def test_a_location_of_any_shape_reads_as_one_line(self, location, line):
+        result = parse_tracking(tracking(events=[event("X", "2024-01-01", location=location)]))
+        assert result.events[0].location == line
 
-    def test_phase_from_the_top_level(self):
-        result = parse_shipment(tracking(phase="in_delivery"))
-        assert result.phase == "in_delivery"
-        assert result.status is ShipmentStatus.OUT_FOR_DELIVERY
+    def test_additional_info_is_kept_as_gokarla_documents_it(self):
+        info = {
+            "pickup_point": "Kiosk am Markt",
+            "pickup_point_url": "https://example.com/kiosk",
+            "pickup_time": "2024-02-01T10:00:00+00:00",
+            "pickup_opening_hours": {"Mo-Fr": "08:00-18:00", "Sa": "09:00-13:00"},
+            "mail_message": "Left with the neighbour",
+            "merchant_name": "Acme",
+            "surprise": [1, 2],
+        }
+        result = parse_tracking(tracking(events=[event("X", "2024-01-01", additional_info=info)]))
+        parsed = result.events[0].additional_info
+        assert parsed.pickup_point == "Kiosk am Markt"
+        assert parsed.pickup_time == datetime(2024, 2, 1, 10, tzinfo=UTC)
+        assert parsed.pickup_opening_hours == (("Mo-Fr", "08:00-18:00"), ("Sa", "09:00-13:00"))
+        assert parsed.mail_message == "Left with the neighbour"
+        assert result.pickup.name == "Kiosk am Markt"
+        assert result.pickup.opening_hours == "Mo-Fr 08:00-18:00; Sa 09:00-13:00"
+
+    @pytest.mark.parametrize("info", [None, {}, "text", {"unknown": 1}])
+    def test_empty_or_odd_additional_info_is_none(self, info):
+        result = parse_tracking(tracking(events=[event("X", "2024-01-01", additional_info=info)]))
+        assert result.events[0].additional_info is None
+        assert result.pickup is None
+
+    def test_pickup_with_a_text_address(self):
+        body = tracking(pickup={"name": "Kiosk", "address": "Hauptstr. 1, Wien", "type": "SHOP"})
+        pickup = parse_tracking(body).pickup
+        assert (pickup.name, pickup.type, pickup.address_line) == (
+            "Kiosk",
+            "shop",
+            "Hauptstr. 1, Wien",
+        )
 
     def test_phase_from_the_newest_event(self):
-        result = parse_shipment(tracking())
+        result = parse_tracking(tracking())
         assert result.phase == "in_transit"
         assert result.status is ShipmentStatus.IN_TRANSIT
 
-    def test_eta_from_time_prediction(self):
-        assert parse_shipment(tracking()).eta == Eta(start=date(2024, 2, 2))
+    def test_an_iso_time_prediction_is_a_moment(self):
+        assert parse_tracking(tracking()).eta == Eta(
+            start=datetime(2024, 2, 2, 12, tzinfo=UTC), language="en"
+        )
 
-    def test_eta_from_a_from_to_window(self):
-        body = tracking(estimated_arrival={"from": "2024-02-02", "to": "2024-02-04T18:00:00Z"})
-        eta = parse_shipment(body).eta
-        assert eta == Eta(start=date(2024, 2, 2), end=date(2024, 2, 4))
+    def test_an_iso_date_prediction_is_a_day(self):
+        body = tracking(estimated_arrival={"time_prediction": "2024-02-02", "language": "en"})
+        assert parse_tracking(body).eta == Eta(start=date(2024, 2, 2), language="en")
+
+    @pytest.mark.parametrize(
+        "text", ["Donnerstag, 3. Dezember", "Mittwoch", "soon", "2-3 Werktage", "3.12.2026"]
+    )
+    def test_any_other_prediction_is_gokarla_s_text_as_it_is(self, text):
+        body = tracking(estimated_arrival={"time_prediction": text, "language": "de"})
+        assert parse_tracking(body).eta == Eta(text=text, language="de")
+
+    def test_an_expected_delivery_window(self):
+        body = tracking(expected_delivery={"from": "2024-02-02", "to": "2024-02-04T18:00:00Z"})
+        eta = parse_tracking(body).eta
+        assert (eta.start, eta.end) == (date(2024, 2, 2), datetime(2024, 2, 4, 18, tzinfo=UTC))
         assert eta.is_window
 
-    @pytest.mark.parametrize(
-        "shape",
-        [
-            {
-                "estimated_arrival": {
-                    "time_prediction_from": "2024-02-02",
-                    "time_prediction_to": "2024-02-04",
-                }
-            },
-            {"estimated_arrival": {"start": "2024-02-02", "end": "2024-02-04"}},
-            {
-                "estimated_arrival": None,
-                "estimated_arrival_from": "2024-02-02",
-                "estimated_arrival_to": "2024-02-04",
-            },
-        ],
-    )
-    def test_eta_window_in_every_known_shape(self, shape):
-        assert parse_shipment(tracking(**shape)).eta == Eta(date(2024, 2, 2), date(2024, 2, 4))
+    def test_a_window_inside_estimated_arrival_with_text(self):
+        arrival = {
+            "time_prediction": "Morgen",
+            "language": "de",
+            "expected_delivery": {"from": "2024-02-02", "to": "2024-02-03"},
+        }
+        eta = parse_tracking(tracking(estimated_arrival=arrival)).eta
+        assert eta == Eta(date(2024, 2, 2), date(2024, 2, 3), text="Morgen", language="de")
+
+    def test_a_window_with_one_end_is_that_day(self):
+        eta = parse_tracking(tracking(expected_delivery={"to": "2024-02-04"})).eta
+        assert (eta.start, eta.end, eta.is_window) == (date(2024, 2, 4), date(2024, 2, 4), False)
 
     @pytest.mark.parametrize(
-        "shape",
-        [
-            {"estimated_arrival": None, "eta": "2024-02-02"},
-            {"estimated_arrival": None, "estimated_delivery_date": "2024-02-02T10:00:00+01:00"},
-            {"estimated_arrival": {"from": "2024-02-02T08:00:00Z", "to": "2024-02-02T18:00:00Z"}},
-        ],
+        "arrival", [None, {}, {"time_prediction": ""}, {"time_prediction": None}, "Friday"]
     )
-    def test_eta_single_date_in_every_known_shape(self, shape):
-        eta = parse_shipment(tracking(**shape)).eta
-        assert eta == Eta(start=date(2024, 2, 2))
-        assert not eta.is_window
-
-    def test_unparseable_eta_is_none(self):
-        assert parse_shipment(tracking(estimated_arrival={"time_prediction": "soon"})).eta is None
+    def test_no_eta(self, arrival):
+        assert parse_tracking(tracking(estimated_arrival=arrival)).eta is None
 
     @pytest.mark.parametrize(
         ("fields", "expected"),
@@ -329,8 +406,11 @@ class TestShipments:
         ],
     )
     def test_each_shipment_status(self, fields, expected):
-        body = tracking(**{"events": [], "flag": "normal", "state": "", **fields})
-        assert parse_shipment(body).status is expected
+        """The phase is the newest timed event's (GoKarla has no top-level phase)."""
+        phase = fields.pop("phase")
+        events = [event("X", "2024-01-01T10:00:00Z", phase)] if phase else []
+        body = tracking(**{"events": events, "flag": "normal", "state": "", **fields})
+        assert parse_tracking(body).status is expected
 
     @pytest.mark.parametrize(
         ("reference", "name"),
@@ -338,25 +418,66 @@ class TestShipments:
             ("dhl", "DHL"),
             ("dhlexp", "DHL Express"),
             ("DPD", "DPD"),
-            ("postnl_inter", "PostNL International"),
+            ("postnl_inter", "PostNL"),
             ("royalmail", "Royal Mail"),
             ("fedex", "FedEx"),
-            ("tnt", "TNT"),
-            ("canada_post", "Canada Post"),
+            ("hrs", "Hermes"),
+            ("depost", "Deutsche Post"),
+            ("amz", "Amazon"),
+            ("goexp", "GO! Express"),
+            ("dhl2man", "DHL"),
+            ("gls_es", "GLS"),
+            ("postat", "Österreichische Post"),
+            ("asendia_de", "Asendia"),
+            ("tnt", "tnt"),  # not GoKarla's: shown as it is
+            ("canada_post", "canada_post"),
             ("", ""),
         ],
     )
     def test_carrier_names(self, reference, name):
         assert carrier_name(reference) == name
 
-    def test_search_result_list_gives_its_shipment_and_empty_means_not_found(self):
-        assert parse_shipment({"data": [tracking()]}).tracking_number == "00340434161094042557"
-        with pytest.raises(ShipmentNotFound):
-            parse_shipment([])
+    def test_every_documented_carrier_code_has_a_name(self):
+        documented = [
+            "amz",
+            "brt",
+            "depost",
+            "dhl",
+            "dhlexp",
+            "dhl_old",
+            "dhl2man",
+            "dpd",
+            "dpdn",
+            "dpduk",
+            "gls",
+            "gls_es",
+            "goexp",
+            "hrs",
+            "postat",
+            "rhe",
+            "royalmail",
+            "swisspost",
+            "ups",
+            "bpost",
+            "dao",
+            "anpost",
+            "bring",
+            "posti",
+            "postnl_inter",
+            "usps",
+            "fedex",
+            "postnord",
+            "parcelone",
+            "dachser",
+            "asendia_de",
+        ]
+        assert sorted(CARRIER_NAMES) == sorted(documented)
+        assert all(carrier_name(code) != code for code in documented if code != "bpost")
 
 
 def delivered_tracking(shipment_id, number):
-    return tracking(id=shipment_id, carrier={"tracking_number": number}, phase="delivered")
+    delivered = event("SUCCESSFULLY_DELIVERED", "2024-02-01T10:00:00Z", "delivered")
+    return tracking(id=shipment_id, carrier={"tracking_number": number}, events=[delivered])
 
 
 class TestOrderStatus:
@@ -402,25 +523,14 @@ class TestOrderStatus:
             product["shipment_id"] = "s1"
         assert parse_order(body).status is OrderStatus.FULFILLED
 
-    @pytest.mark.parametrize(
-        "fields",
-        [
-            {"cancelled_at": "2024-01-30T10:00:00Z"},
-            {"status": "cancelled"},
-            {"state": "Canceled"},
-            {"financial_status": "cancelled"},
-            {
-                "trackings": [
-                    tracking(
-                        carrier={},
-                        events=[event("ORDER_CANCELLED", "2024-01-30T10:00:00Z", "order_created")],
-                    )
-                ]
-            },
-        ],
-    )
-    def test_cancelled(self, fields):
-        assert parse_order(order(**fields)).status is OrderStatus.CANCELLED
+    def test_cancelled_only_when_gokarla_s_event_says_so(self):
+        cancelled = tracking(
+            carrier={},
+            events=[event("ORDER_CANCELLED", "2024-01-30T10:00:00Z", "order_created")],
+        )
+        assert parse_order(order(trackings=[cancelled])).status is OrderStatus.CANCELLED
+        for undocumented in ({"cancelled_at": "2024-01-30T10:00:00Z"}, {"status": "cancelled"}):
+            assert parse_order(order(**undocumented)).status is OrderStatus.FULFILLED
 
 
 class TestStructuralGarbage:
@@ -444,7 +554,7 @@ class TestStructuralGarbage:
     @pytest.mark.parametrize("body", [None, "x", {"state": "transit"}, ["x"]])
     def test_shipment_without_an_identifier(self, body):
         with pytest.raises(UnexpectedResponse):
-            parse_shipment(body)
+            parse_tracking(body)
 
     @pytest.mark.parametrize("body", [None, [], {"uuid": "x"}])
     def test_shop_without_name_or_slug(self, body):

@@ -2,19 +2,27 @@
 
 Everything the rest of Karla Sidebar needs is importable from here::
 
-    from karla_sidebar.gokarla import GoKarlaClient, endpoint_from_url, GoKarlaError
+    from karla_sidebar.gokarla import GoKarlaClient, endpoint_candidates, GoKarlaError
 """
 
-from .client import GoKarlaClient
-from .endpoints import Endpoint, endpoint_from_url
+from .client import GoKarlaClient, first_answering, gokarla_language
+from .endpoints import (
+    Candidates,
+    Endpoint,
+    SlugSource,
+    endpoint_candidates,
+    endpoint_for_account,
+)
 from .errors import (
     AccessDenied,
     CredentialsRejected,
     GoKarlaError,
     InvalidGoKarlaURL,
     InvalidInput,
+    InvalidShopSlug,
     NoAccountConnected,
     NotFound,
+    NotGoKarlaAPI,
     NoTrackingYet,
     OrderNotFound,
     RateLimited,
@@ -30,44 +38,57 @@ from .records import (
     Address,
     Discount,
     Eta,
+    EventInfo,
     LineItem,
     Order,
     OrderStatus,
+    Pickup,
     Shipment,
     ShipmentStatus,
     Shop,
     TrackingEvent,
+    tracking_key,
 )
 
 __all__ = [
     "AccessDenied",
     "Address",
+    "Candidates",
     "CredentialsRejected",
     "Discount",
     "Endpoint",
     "Eta",
+    "EventInfo",
     "GoKarlaClient",
     "GoKarlaError",
     "InvalidGoKarlaURL",
     "InvalidInput",
+    "InvalidShopSlug",
     "LineItem",
     "NoAccountConnected",
     "NoTrackingYet",
     "NotFound",
+    "NotGoKarlaAPI",
     "Order",
     "OrderNotFound",
     "OrderStatus",
+    "Pickup",
     "RateLimited",
     "Shipment",
     "ShipmentNotFound",
     "ShipmentStatus",
     "Shop",
     "ShopNotFound",
+    "SlugSource",
     "TimedOut",
     "TokenRevoked",
     "TokenUnreadable",
     "TrackingEvent",
     "Unavailable",
     "UnexpectedResponse",
-    "endpoint_from_url",
+    "endpoint_candidates",
+    "endpoint_for_account",
+    "first_answering",
+    "gokarla_language",
+    "tracking_key",
 ]

@@ -34,33 +34,43 @@ from .errors import (
     GoKarlaError,
     InvalidInput,
     NotFound,
-    NoTrackingYet,
+    NotGoKarlaAPI,
     OrderNotFound,
     RateLimited,
-    ShipmentNotFound,
     ShopNotFound,
     TimedOut,
     TokenRevoked,
     Unavailable,
     UnexpectedResponse,
 )
-from .parsing import parse_orders, parse_shipment, parse_shop
-from .records import Order, Shipment, Shop
+from .parsing import parse_orders, parse_shop
+from .records import Order, Shop
 
 logger = logging.getLogger("karla_sidebar.gokarla")
 
 VERSION = "0.1.0"  # keep in step with pyproject.toml
 USER_AGENT = f"KarlaSidebar/{VERSION}"
 
-# API paths, relative to the endpoint's API root.
+# API paths, relative to the endpoint's API root: only operations GoKarla documents
+# (gokarla-api.md). There is no shipment GET and no tracking-number filter.
 SHOP_PATH = "shops/{slug}"
 ORDERS_PATH = "shops/{slug}/orders"
-# GoKarla's public API reference documents no shipment GET. The sandbox serves these two;
-# if GoKarla's real paths differ, this is the one place to change them.
-SHIPMENT_PATH = "shops/{slug}/shipments/{shipment_id}"
-SHIPMENTS_PATH = "shops/{slug}/shipments"
 
-ORDER_FILTERS = ("order_number", "order_name", "uuid", "external_id", "email_id")
+# The documented order-search filters, and its paging.
+ORDER_FILTERS = (
+    "order_number",
+    "order_name",
+    "uuid",
+    "external_id",
+    "email_id",
+    "zip_code",
+    "order_placed_from",
+    "order_placed_to",
+    "shipment_updated_since",
+)
+MAX_PER_PAGE = 100
+# Languages GoKarla localizes event strings in (``Accept-Language``).
+LANGUAGES = frozenset({"en", "de", "it", "fr", "es", "nl", "dk"})
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_REFERENCE_LENGTH = 200
@@ -141,6 +151,7 @@ class GoKarlaClient:
         *,
         username: str,
         token: str,
+        language: str = "",
         deadline: float | None = None,
         connect_timeout: float | None = None,
     ):
@@ -150,6 +161,11 @@ class GoKarlaClient:
         self.endpoint = endpoint
         self.username = username
         self._token = token
+        self.language = gokarla_language(language)
+        # Event strings in the viewer's language; GoKarla's default (English) otherwise.
+        self._headers = {"Accept-Language": self.language} if self.language else None
+        self._origin = "/".join(endpoint.api_root.split("/", 3)[:3])
+        self.calls = 0  # requests sent: a caller can tell "GoKarla answered" from "not asked"
         self.deadline = settings.GOKARLA_DEADLINE_SECONDS if deadline is None else deadline
         self.connect_timeout = (
             settings.GOKARLA_CONNECT_TIMEOUT_SECONDS if connect_timeout is None else connect_timeout
@@ -158,7 +174,7 @@ class GoKarlaClient:
     def __repr__(self) -> str:
         return f"GoKarlaClient(api_root={self.endpoint.api_root!r}, username={self.username!r})"
 
-    # Reference: https://docs.gokarla.io/reference/get-shop
+    # Reference: Get shop (GET /v1/shops/{slug})
     def verify(self) -> Shop:
         """Check the credentials by fetching the shop; returns it (for its name)."""
         body = self._get(
@@ -170,15 +186,21 @@ class GoKarlaClient:
         shop = parse_shop(body)
         return shop if shop.slug else Shop(slug=self.endpoint.shop_slug, name=shop.name)
 
-    def orders_search(self, **filters: str) -> list[Order]:
-        """Orders matching every filter (order_number, order_name, uuid, external_id,
-        email_id); an empty list when none match."""
+    def orders_search(self, *, page: int = 1, per_page: int = 30, **filters: str) -> list[Order]:
+        """One page of the orders matching every filter (any of ``ORDER_FILTERS``; the date
+        filters take ISO 8601 text); an empty list when none match."""
         unknown = set(filters) - set(ORDER_FILTERS)
         if unknown or not filters:
             raise TypeError(f"orders_search takes one or more of {', '.join(ORDER_FILTERS)}")
+        if not (page >= 1 and 1 <= per_page <= MAX_PER_PAGE):
+            raise TypeError(f"page starts at 1; per_page is 1 to {MAX_PER_PAGE}")
         params = {
             name: _clean_reference(value, empty=_EMPTY_ORDER) for name, value in filters.items()
         }
+        if page != 1:
+            params["page"] = str(page)
+        if per_page != 30:  # GoKarla's default
+            params["per_page"] = str(per_page)
         return self._search_orders(params, _Deadline(self.deadline))
 
     def order_find(self, reference: str) -> list[Order]:
@@ -213,29 +235,7 @@ class GoKarlaClient:
                 return orders
         raise OrderNotFound(status_code=200)  # GoKarla answered: an empty list
 
-    def shipment_get(self, reference: str) -> Shipment:
-        """One shipment by its id (a UUID) or tracking number; raises ShipmentNotFound, or
-        NoTrackingYet when the shipment exists but has no tracking number (a draft).
-
-        A tracking number is searched without its inner whitespace: carriers print them in
-        groups (``1Z999 AA1 0123456784``), and the spaces are not part of the number.
-        """
-        reference = _clean_reference(reference, empty=_EMPTY_SHIPMENT)
-        deadline = _Deadline(self.deadline)
-        if _UUID.fullmatch(reference):
-            # Reference: https://docs.gokarla.io/reference/get-shipment (sandbox only)
-            path = SHIPMENT_PATH.format(slug=self._slug, shipment_id=reference.lower())
-            params = {}
-        else:
-            # Reference: https://docs.gokarla.io/reference/search-shipments (sandbox only)
-            path = SHIPMENTS_PATH.format(slug=self._slug)
-            params = {"tracking_number": "".join(reference.split())}
-        shipment = parse_shipment(self._get(path, params, deadline, not_found=ShipmentNotFound))
-        if not shipment.tracking_number:
-            raise NoTrackingYet(status_code=200)
-        return shipment
-
-    # Reference: https://docs.gokarla.io/reference/search-orders
+    # Reference: Search orders (GET /v1/shops/{slug}/orders)
     def _search_orders(self, params: dict[str, str], deadline: _Deadline) -> list[Order]:
         path = ORDERS_PATH.format(slug=self._slug)
         return parse_orders(self._get(path, params, deadline, not_found=OrderNotFound))
@@ -278,12 +278,14 @@ class GoKarlaClient:
         remaining = deadline.remaining()
         if remaining <= 0:
             raise TimedOut()
+        self.calls += 1
         started = time.monotonic()
         outcome = "failed"
         try:
             response = http_session().get(
                 url,
                 params=params,
+                headers=self._headers,
                 auth=(self.username, self._token),
                 timeout=(min(self.connect_timeout, remaining), remaining),
                 allow_redirects=False,
@@ -312,7 +314,7 @@ class GoKarlaClient:
             # The path and the parameter names only: values may be customer e-mail addresses.
             logger.info(
                 "GoKarla GET %s params=%s -> %s in %d ms",
-                url.removeprefix(self.endpoint.url),
+                url.removeprefix(self._origin),
                 ",".join(sorted(params)) or "-",
                 outcome,
                 (time.monotonic() - started) * 1000,
@@ -324,7 +326,6 @@ class _ConnectionFailed(Exception):
 
 
 _EMPTY_ORDER = "Enter an order number, order name, e-mail address or order ID."
-_EMPTY_SHIPMENT = "Enter a shipment ID or tracking number."
 
 
 def _clean_reference(reference: Any, *, empty: str) -> str:
@@ -342,6 +343,44 @@ def _clean_reference(reference: Any, *, empty: str) -> str:
             "Enter only the reference itself."
         )
     return reference
+
+
+def gokarla_language(tag: str) -> str:
+    """The GoKarla language for a viewer's language tag (``de-DE`` → ``de``), or "" when
+    GoKarla has none for it (its default, English, then applies)."""
+    primary = (tag or "").split("-", 1)[0].split("_", 1)[0].strip().lower()
+    return primary if primary in LANGUAGES else ""
+
+
+def first_answering(
+    endpoints: tuple[Endpoint, ...], *, username: str, token: str, language: str = ""
+) -> tuple[Endpoint, Shop]:
+    """Verify the credentials at each endpoint in turn; the first that answers as GoKarla wins.
+
+    An address that is not GoKarla's API (no such route, a web page, a redirect, no
+    connection) moves on to the next. Any answer of GoKarla's own, a refusal included, ends the
+    search: the credentials, not the address, are then what the admin must fix. When none
+    answers, the error names every address tried.
+    """
+    failures: list[GoKarlaError] = []
+    for endpoint in endpoints:
+        client = GoKarlaClient(endpoint, username=username, token=token, language=language)
+        try:
+            return endpoint, client.verify()
+        except (Unavailable, UnexpectedResponse) as error:
+            failures.append(error)
+    tried = " and ".join(endpoint.api_root for endpoint in endpoints)
+    if all(isinstance(error, NotGoKarlaAPI | UnexpectedResponse) for error in failures):
+        raise NotGoKarlaAPI(
+            f"No GoKarla API answered at {tried}. Check the GoKarla URL: it is the address "
+            "from GoKarla's portal or documentation, such as https://your-shop.gokarla.io or "
+            "https://api.gokarla.io/v1."
+        )
+    if len(failures) == 1:
+        raise failures[0]
+    raise Unavailable(
+        f"GoKarla could not be reached at {tried}. Check the GoKarla URL, or try again in a moment."
+    )
 
 
 def _pause(delay: float | None, deadline: _Deadline) -> bool:
@@ -400,32 +439,53 @@ _STATUS_ERRORS: dict[int, type[GoKarlaError]] = {
     401: TokenRevoked,
     403: AccessDenied,
 }
+_NO_ROUTE = NotGoKarlaAPI()
+_WEB_PAGE = (
+    "This address answered with a web page, not GoKarla's API (perhaps maintenance, a proxy or "
+    "the wrong address). If it keeps happening, check the account's GoKarla URL."
+)
 
 
 def _json_or_error(status: int, headers, body: bytes, *, not_found: type[NotFound]) -> Any:
+    """The JSON of a 2xx answer, or the error this answer means.
+
+    GoKarla's own refusals carry its error body (``{"errors", "key", "message", "type"}``) or
+    FastAPI's ``{"detail": …}``; an answer without JSON is not from GoKarla's API. A 404 is
+    "not found" only with GoKarla's body: FastAPI's ``{"detail": "Not Found"}`` means the
+    route does not exist (a wrong address), never that the record does not.
+    """
+    if status >= 500:
+        raise Unavailable(status_code=status)
+    data = _json(headers, body, status)
     if 200 <= status < 300:
-        return _json(headers, body, status)
+        return data
+    if data is _NOT_JSON or status == 405:
+        raise NotGoKarlaAPI(_WEB_PAGE if data is _NOT_JSON else None, status_code=status)
     if status in _STATUS_ERRORS:
         raise _STATUS_ERRORS[status](status_code=status)
     if status == 404:
-        shop_gone = _error_key(body) == "shop_not_found"
-        raise (ShopNotFound if shop_gone else not_found)(status_code=status)
+        key = _error_key(data)
+        if not key:
+            raise NotGoKarlaAPI(status_code=status)
+        raise (ShopNotFound if key == "shop_not_found" else not_found)(status_code=status)
     if status == 422:
         raise InvalidInput(
             "GoKarla did not accept that reference. Check it and try again.", status_code=status
         )
-    if status >= 500:
-        raise Unavailable(status_code=status)
     raise UnexpectedResponse(status_code=status)
 
 
+_NOT_JSON = object()
+
+
 def _json(headers, body: bytes, status: int) -> Any:
+    """The body's JSON; ``_NOT_JSON`` when it is not JSON at all (a web page); broken JSON
+    declared as JSON is GoKarla's API misbehaving: UnexpectedResponse."""
     content_type = (headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
     if content_type != "application/json" and not content_type.endswith("+json"):
-        raise UnexpectedResponse(
-            "GoKarla answered with something other than JSON (perhaps a maintenance page).",
-            status_code=status,
-        )
+        if 200 <= status < 300:
+            raise NotGoKarlaAPI(_WEB_PAGE, status_code=status)
+        return _NOT_JSON
     try:
         return json.loads(body)
     except (ValueError, RecursionError):
@@ -434,11 +494,8 @@ def _json(headers, body: bytes, status: int) -> Any:
         ) from None
 
 
-def _error_key(body: bytes) -> str:
-    """The ``key`` of a GoKarla error body (such as ``shop_not_found``), if it has one."""
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):
-        return ""
+def _error_key(data: Any) -> str:
+    """The ``key`` of GoKarla's error body (such as ``shop_not_found``), "" for anything else
+    (FastAPI's ``{"detail": …}`` included)."""
     key = data.get("key") if isinstance(data, dict) else None
-    return key if isinstance(key, str) else ""
+    return key if isinstance(key, str) and key else ""

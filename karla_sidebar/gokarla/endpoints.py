@@ -1,4 +1,4 @@
-"""Which GoKarla URLs an admin may connect, and the API root and shop slug each one means.
+"""Which GoKarla URLs an admin may connect, and the API roots and shop slug each one means.
 
 The URL an admin types is untrusted: it decides where the server sends an API token. So the
 rules are strict (https, an allowed host, nothing but scheme and host) and the accepted
@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from .errors import InvalidGoKarlaURL, InvalidInput
+from .errors import InvalidGoKarlaURL, InvalidInput, InvalidShopSlug
 
 GOKARLA_DOMAIN = "gokarla.io"
 GOKARLA_API_HOST = f"api.{GOKARLA_DOMAIN}"
@@ -31,30 +31,63 @@ _EXAMPLE = "https://your-shop.gokarla.io"
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
-    """A validated GoKarla origin and what follows from it.
+    """Where the client sends its requests: an API root (no trailing slash) and a shop slug."""
 
-    ``url`` is the normalised origin (no trailing slash); ``notes`` says, in words an admin
-    can read, what was changed on the way (for example a removed trailing slash).
+    api_root: str
+    shop_slug: str
+
+
+class SlugSource:
+    """Where a shop slug came from, so that a "no such shop" answer can say what to fix."""
+
+    FIELD = "field"  # the Shop slug field under "More options"
+    HOST = "host"  # https://{shop}.gokarla.io
+    USERNAME = "username"  # GoKarla's default: the API key's name is the shop's slug
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """What a GoKarla URL means: the origin to store, the API roots to try in order (Connect
+    stores the first that answers as GoKarla) and the shop slug.
+
+    ``notes`` says, in words an admin can read, what was changed on the way (for example a
+    removed trailing slash).
     """
 
     url: str
-    api_root: str
+    api_roots: tuple[str, ...]
     shop_slug: str
+    slug_source: str
     notes: tuple[str, ...] = ()
 
+    @property
+    def endpoints(self) -> tuple[Endpoint, ...]:
+        return tuple(Endpoint(api_root=root, shop_slug=self.shop_slug) for root in self.api_roots)
 
-def endpoint_from_url(
+
+# The API paths an admin may type after the host (GoKarla's docs: /v1; ArminCX's guide: /api/v1).
+_API_PATHS = ("/api/v1", "/v1")
+
+
+def endpoint_candidates(
     url: str,
     *,
     username: str,
+    shop_slug: str = "",
     allowed_hosts: Iterable[str] | None = None,
     sandbox_url: str | None = None,
-) -> Endpoint:
-    """Validate a GoKarla URL and derive its API root and shop slug.
+) -> Candidates:
+    """Validate a GoKarla URL and derive the API roots to try and the shop slug.
 
-    ``allowed_hosts`` defaults to ``GOKARLA_ALLOWED_HOSTS``. ``sandbox_url`` defaults to
-    ``SANDBOX_URL`` while ``SANDBOX_ENABLED`` is on; pass ``""`` to allow no sandbox.
-    Raises ``InvalidGoKarlaURL`` (or ``InvalidInput`` for an unusable username).
+    Accepted, each with or without a trailing slash: ``https://{shop}.gokarla.io`` (slug
+    ``{shop}``; roots ``…/api/v1``, then ``https://api.gokarla.io/v1``),
+    ``https://api.gokarla.io`` (root ``/v1``; slug from ``shop_slug`` or the username), any of
+    them followed by ``/v1`` or ``/api/v1`` (that root is tried first), and the sandbox origin
+    while the sandbox is enabled. ``shop_slug``, when given, overrides the slug.
+
+    ``allowed_hosts`` defaults to ``GOKARLA_ALLOWED_HOSTS``; ``sandbox_url`` to ``SANDBOX_URL``
+    while ``SANDBOX_ENABLED`` is on (pass ``""`` to allow no sandbox). Raises
+    ``InvalidGoKarlaURL``, or ``InvalidInput`` for a slug that cannot be one.
     """
     if allowed_hosts is None:
         allowed_hosts = settings.GOKARLA_ALLOWED_HOSTS
@@ -72,17 +105,21 @@ def endpoint_from_url(
         notes.append("Removed the trailing slash.")
 
     sandbox_origin = sandbox_url.strip().rstrip("/")
-    if sandbox_origin and cleaned == sandbox_origin:
-        return Endpoint(
+    if sandbox_origin and _without_api_path(cleaned)[0] == sandbox_origin:
+        typed = _without_api_path(cleaned)[1]
+        slug, source = _slug(shop_slug, username)
+        return Candidates(
             url=sandbox_origin,
-            api_root=f"{sandbox_origin}/api/v1",
-            shop_slug=_slug_from_username(username),
+            api_roots=_roots(sandbox_origin, typed, ("/api/v1",)),
+            shop_slug=slug,
+            slug_source=source,
             notes=tuple(notes),
         )
 
-    host = _validated_host(cleaned)
+    origin, typed = _without_api_path(cleaned)
+    host = _validated_host(origin)
     origin = f"https://{host}"
-    if origin != cleaned:
+    if not cleaned.startswith(origin):
         notes.append("Wrote the address in lower case.")
     patterns = _normalised_patterns(allowed_hosts)
     if not any(_host_matches(host, pattern) for pattern in patterns):
@@ -93,12 +130,48 @@ def endpoint_from_url(
         )
 
     if host == GOKARLA_API_HOST:
-        api_root, slug = f"{origin}/v1", _slug_from_username(username)
+        slug, source = _slug(shop_slug, username)
+        roots = _roots(origin, typed, ("/v1",))
     elif _host_matches(host, f"*.{GOKARLA_DOMAIN}"):
-        api_root, slug = f"{origin}/api/v1", host.split(".", 1)[0]
+        if shop_slug.strip():
+            slug, source = _slug(shop_slug, username)
+        else:
+            slug, source = host.split(".", 1)[0], SlugSource.HOST
+        roots = (*_roots(origin, typed, ("/api/v1",)), f"https://{GOKARLA_API_HOST}/v1")
     else:
-        api_root, slug = f"{origin}/api/v1", _slug_from_username(username)
-    return Endpoint(url=origin, api_root=api_root, shop_slug=slug, notes=tuple(notes))
+        slug, source = _slug(shop_slug, username)
+        roots = _roots(origin, typed, _API_PATHS)
+    return Candidates(
+        url=origin, api_roots=roots, shop_slug=slug, slug_source=source, notes=tuple(notes)
+    )
+
+
+def endpoint_for_account(*, url: str, username: str, api_root: str, shop_slug: str) -> Endpoint:
+    """The endpoint of a stored account, checked again against today's rules: an address no
+    longer allowed (the sandbox switched off, a host removed from GOKARLA_ALLOWED_HOSTS) is
+    refused before any request, and so is an API root that its URL would not lead to."""
+    candidates = endpoint_candidates(url, username=username, shop_slug=shop_slug)
+    if api_root not in candidates.api_roots:
+        raise InvalidGoKarlaURL(
+            "This account's GoKarla API address no longer matches its GoKarla URL. Remove the "
+            "account and connect it again."
+        )
+    return Endpoint(api_root=api_root, shop_slug=candidates.shop_slug)
+
+
+def _without_api_path(url: str) -> tuple[str, str]:
+    """``url`` without a trailing ``/v1`` or ``/api/v1``, and that path ("" if none)."""
+    lowered = url.lower()
+    for path in _API_PATHS:
+        if lowered.endswith(path) and "://" in url[: -len(path)]:
+            return url[: -len(path)].rstrip("/"), path
+    return url, ""
+
+
+def _roots(origin: str, typed: str, defaults: tuple[str, ...]) -> tuple[str, ...]:
+    """The API roots on ``origin``: the typed path first, then the defaults, each once."""
+    paths = dict.fromkeys((typed, *defaults) if typed else defaults)
+    return tuple(f"{origin}{path}" for path in paths)
 
 
 def _validated_host(url: str) -> str:
@@ -130,7 +203,10 @@ def _validated_host(url: str) -> str:
     if after_host.startswith("#"):
         raise InvalidGoKarlaURL("Remove the fragment (the part from '#') from the GoKarla URL.")
     if after_host:
-        raise InvalidGoKarlaURL(f"Remove the path: enter only the address, for example {_EXAMPLE}.")
+        raise InvalidGoKarlaURL(
+            f"Remove the path: enter only the address, for example {_EXAMPLE} (…/v1 or "
+            "…/api/v1 at the end are fine too)."
+        )
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -177,13 +253,22 @@ def _host_matches(host: str, pattern: str) -> bool:
     return host == pattern
 
 
-def _slug_from_username(username: str) -> str:
+def _slug(shop_slug: str, username: str) -> tuple[str, str]:
+    """The slug from the Shop slug field, else from the username (GoKarla's default)."""
+    typed = shop_slug.strip() if isinstance(shop_slug, str) else ""
+    if typed:
+        if not _SLUG.fullmatch(typed):
+            raise InvalidShopSlug()
+        return typed, SlugSource.FIELD
     slug = username.strip() if isinstance(username, str) else ""
     if not slug:
-        raise InvalidInput("Enter the username: for this GoKarla URL it is your shop's slug.")
+        raise InvalidInput(
+            "Enter the username: for this GoKarla URL it is also your shop's slug, unless you "
+            "enter the slug under More options."
+        )
     if not _SLUG.fullmatch(slug):
         raise InvalidInput(
-            "For this GoKarla URL the username must be your shop's slug: letters, digits, "
-            "hyphens, dots and underscores only."
+            "This username cannot be your shop's slug (only letters, digits, hyphens, dots and "
+            "underscores). Enter the shop's slug under More options."
         )
-    return slug
+    return slug, SlugSource.USERNAME

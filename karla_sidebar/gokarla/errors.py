@@ -31,6 +31,13 @@ class InvalidGoKarlaURL(InvalidInput):
     default_message = "Enter your GoKarla URL, for example https://your-shop.gokarla.io."
 
 
+class InvalidShopSlug(InvalidInput):
+    default_message = (
+        "A shop slug contains only letters, digits, hyphens, dots and underscores, for example "
+        "my-shop."
+    )
+
+
 class CredentialsRejected(GoKarlaError):
     code = "credentials_rejected"
     default_message = (
@@ -61,7 +68,10 @@ class NotFound(GoKarlaError):
 
 
 class ShopNotFound(NotFound):
-    default_message = "GoKarla has no shop at this URL. Check the GoKarla URL and the username."
+    default_message = (
+        "GoKarla has no shop with this slug. Check the shop slug (under More options; without "
+        "it, the slug is taken from the GoKarla URL or the username)."
+    )
 
 
 class OrderNotFound(NotFound):
@@ -98,6 +108,19 @@ class RateLimited(GoKarlaError):
 class Unavailable(GoKarlaError):
     code = "unavailable"
     default_message = "GoKarla is not available right now. Try again in a moment."
+
+
+class NotGoKarlaAPI(Unavailable):
+    """The address answered, but not as GoKarla's API does: a route it does not have (FastAPI's
+    404 ``{"detail": "Not Found"}``), a wrong method, a web page. Never "not found": the
+    account's address is wrong (or GoKarla is behind something else), which counts as a failure
+    for the circuit breaker."""
+
+    code = "not_gokarla_api"
+    default_message = (
+        "This address does not serve GoKarla's API (it has no such endpoint). Check the "
+        "account's GoKarla URL."
+    )
 
 
 class TimedOut(Unavailable):

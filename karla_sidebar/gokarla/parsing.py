@@ -1,11 +1,16 @@
-"""GoKarla JSON to typed records, leniently.
+"""GoKarla JSON to typed records, leniently, from the fields GoKarla documents
+(gokarla-api.md) and nothing else.
 
-GoKarla's documents disagree on envelopes, ETA shapes and where ``phase`` lives, and every
-enumeration grows over time. So: unknown fields are ignored, enumerations stay open strings,
-nulls and missing optional fields are fine, and a value of the wrong type becomes "unknown"
-rather than an error. Only a body whose structure makes no sense (an order list that is not
-a list, an order with no identifier) is an error, and it becomes ``UnexpectedResponse`` in one
-place: ``_parsed``.
+GoKarla's documents disagree on envelopes and ETA shapes, leave ``location`` and the ETA's
+text without a format, and every enumeration grows over time. So: unknown fields are ignored,
+enumerations stay open strings, nulls and missing optional fields are fine, and a value of the
+wrong type becomes "unknown" rather than an error. Only a body whose structure makes no sense
+(an order list that is not a list, an order with no identifier) is an error, and it becomes
+``UnexpectedResponse`` in one place: ``_parsed``.
+
+Events: GoKarla's ``time`` is optional. The phase comes from the newest *timed* event; an
+event without a time keeps its place in GoKarla's list (it sorts with the timed event before
+it), so it can never make an out-for-delivery parcel look pre-transit.
 """
 
 from __future__ import annotations
@@ -17,14 +22,17 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
-from .errors import ShipmentNotFound, UnexpectedResponse
+from .errors import UnexpectedResponse
 from .records import (
     Address,
     Discount,
     Eta,
+    EventInfo,
     LineItem,
+    Moment,
     Order,
     OrderStatus,
+    Pickup,
     Shipment,
     ShipmentStatus,
     Shop,
@@ -35,41 +43,43 @@ logger = logging.getLogger("karla_sidebar.gokarla")
 
 T = TypeVar("T")
 
+# GoKarla's carrier codes (gokarla-api.md, the SDK's CarrierEnum) and their names.
 CARRIER_NAMES = {
+    "amz": "Amazon",
+    "brt": "BRT",
+    "depost": "Deutsche Post",
     "dhl": "DHL",
     "dhlexp": "DHL Express",
-    "dhl_express": "DHL Express",
-    "deutschepost": "Deutsche Post",
-    "deutsche_post": "Deutsche Post",
+    "dhl_old": "DHL",
+    "dhl2man": "DHL",
     "dpd": "DPD",
+    "dpdn": "DPD",
+    "dpduk": "DPD",
     "gls": "GLS",
+    "gls_es": "GLS",
+    "goexp": "GO! Express",
+    "hrs": "Hermes",
+    "postat": "Österreichische Post",
+    "rhe": "Rhenus",
+    "royalmail": "Royal Mail",
+    "swisspost": "Swiss Post",
     "ups": "UPS",
+    "bpost": "bpost",
+    "dao": "DAO",
+    "anpost": "An Post",
+    "bring": "Bring",
+    "posti": "Posti",
+    "postnl_inter": "PostNL",
     "usps": "USPS",
     "fedex": "FedEx",
-    "tnt": "TNT",
-    "hermes": "Hermes",
-    "evri": "Evri",
-    "postnl": "PostNL",
-    "postnl_inter": "PostNL International",
-    "royalmail": "Royal Mail",
-    "colissimo": "Colissimo",
-    "chronopost": "Chronopost",
-    "bpost": "bpost",
-    "postat": "Österreichische Post",
-    "austrian_post": "Österreichische Post",
-    "swisspost": "Swiss Post",
-    "brt": "BRT",
-    "poste_italiane": "Poste Italiane",
-    "correos": "Correos",
-    "seur": "SEUR",
-    "inpost": "InPost",
-    "bring": "Bring",
     "postnord": "PostNord",
-    "budbee": "Budbee",
-    "amazon": "Amazon Logistics",
+    "parcelone": "PARCEL.ONE",
+    "dachser": "DACHSER",
+    "asendia_de": "Asendia",
 }
 
-_CANCELLED_WORDS = {"cancelled", "canceled"}
+# The only sign of a cancelled order GoKarla sends (an event of a draft shipment).
+_CANCELLED_EVENT = "ORDER_CANCELLED"
 _ADDRESS_FIELDS = (
     "name",
     "company",
@@ -82,6 +92,20 @@ _ADDRESS_FIELDS = (
     "country",
     "country_code",
     "phone",
+)
+
+# A location object's parts in the order they are written ("Leipzig, 04109, DE"): the first
+# present key of each group. Other text values follow; these never do.
+_LOCATION_GROUPS = (
+    ("name",),
+    ("street", "address_line_1", "address"),
+    ("city",),
+    ("zip_code", "zip", "postal_code", "postcode"),
+    ("country_code", "country"),
+)
+_LOCATION_SKIPPED = frozenset(
+    {"lat", "lng", "lon", "long", "latitude", "longitude", "id", "uuid", "timezone", "type"}
+    | {key for group in _LOCATION_GROUPS for key in group}
 )
 
 # Phases that decide the status whatever the flag says, then the progress phases.
@@ -133,9 +157,9 @@ def parse_order(data: Any) -> Order:
     return _parsed(_order, data)
 
 
-def parse_shipment(data: Any) -> Shipment:
-    """One tracking object; a search result list is accepted, and an empty one is not found."""
-    return _parsed(_found_shipment, data)
+def parse_tracking(data: Any) -> Shipment:
+    """One tracking object (as nested in an order's ``trackings[]``)."""
+    return _parsed(_shipment, data)
 
 
 def unwrap(data: Any) -> Any:
@@ -184,20 +208,19 @@ def _order(body: Any) -> Order:
     line_items = _line_items(body.get("products"))
     shipments = tuple(_shipment(item) for item in _list(body.get("trackings")) if _is_object(item))
     expected = _expected_shipments(line_items, shipments)
-    payment = _text(body.get("payment_status")) or _text(body.get("financial_status"))
     return Order(
         uuid=uuid,
         order_number=number,
         order_name=name,
-        status=_order_status(body, shipments, expected),
+        status=_order_status(shipments, expected),
         external_id=external_id,
-        placed_at=_datetime(body.get("order_placed_at")) or _datetime(body.get("created_at")),
-        currency=_text(body.get("currency")).upper(),
+        placed_at=_datetime(body.get("order_placed_at")),
+        currency=_text(body.get("currency")).upper() or "EUR",  # GoKarla's documented default
         total=_decimal(body.get("total_order_price")),
         subtotal=_decimal(body.get("sub_total_price")),
         shipping=_decimal(body.get("shipping_price")),
         discount_total=_decimal(body.get("discount_price")),
-        email=_text(body.get("email_id")) or _text(body.get("email")),
+        email=_text(body.get("email_id")),
         address=_address(body.get("address")),
         line_items=line_items,
         discounts=tuple(
@@ -211,8 +234,6 @@ def _order(body: Any) -> Order:
         ),
         shipments=shipments,
         expected_shipments=expected,
-        payment_status=payment,
-        payment_status_reported=bool(payment),
     )
 
 
@@ -223,17 +244,14 @@ def _expected_shipments(line_items: tuple[LineItem, ...], shipments: tuple[Shipm
     return max(expected, 1) if line_items else expected
 
 
-def _order_status(body: dict, shipments: tuple[Shipment, ...], expected: int) -> OrderStatus:
-    said_cancelled = any(
-        _text(body.get(field)).lower() in _CANCELLED_WORDS
-        for field in ("status", "state", "financial_status")
-    )
-    cancel_event = any(
-        event.event_key.upper() == "ORDER_CANCELLED"
+def _order_status(shipments: tuple[Shipment, ...], expected: int) -> OrderStatus:
+    """GoKarla's model: placed until a shipment has a tracking number, then (partially)
+    fulfilled, delivered when every tracked shipment is; cancelled only when an event says so."""
+    if any(
+        event.event_key.upper() == _CANCELLED_EVENT
         for shipment in shipments
         for event in shipment.events
-    )
-    if body.get("cancelled_at") or said_cancelled or cancel_event:
+    ):
         return OrderStatus.CANCELLED
     fulfilled = [shipment for shipment in shipments if shipment.tracking_number]
     if not fulfilled:
@@ -245,46 +263,43 @@ def _order_status(body: dict, shipments: tuple[Shipment, ...], expected: int) ->
     return OrderStatus.FULFILLED
 
 
-def _found_shipment(body: Any) -> Shipment:
-    if isinstance(body, list):
-        if not body:
-            raise ShipmentNotFound(status_code=200)
-        body = body[0]
-    return _shipment(body)
-
-
 def _shipment(body: Any) -> Shipment:
     body = _object(body)
-    carrier = body.get("carrier")
-    if isinstance(carrier, str):
-        carrier = {"carrier_reference": carrier}
-    carrier = _dict(carrier)
-    shipment_id = _text(body.get("id")) or _text(body.get("uuid"))
-    tracking_number = _text(carrier.get("tracking_number")) or _text(body.get("tracking_number"))
+    carrier = _dict(body.get("carrier"))
+    shipment_id = _text(body.get("id"))
+    tracking_number = _text(carrier.get("tracking_number"))
     if not (shipment_id or tracking_number):
         raise _Malformed("shipment without an id or tracking number")
-    reference = _text(carrier.get("carrier_reference")) or _text(body.get("carrier_reference"))
+    reference = _text(carrier.get("carrier_reference"))
     events = _events(body.get("events"))
-    phase = _text(body.get("phase")).lower() or next(
-        (event.phase.lower() for event in events if event.phase), ""
-    )
+    phase = _current_phase(events)
     state, flag = _text(body.get("state")).lower(), _text(body.get("flag")).lower()
     return Shipment(
         id=shipment_id,
         tracking_number=tracking_number,
         carrier_reference=reference,
         carrier_name=carrier_name(reference),
-        tracking_url=_text(carrier.get("tracking_url")) or _text(body.get("tracking_url")),
+        tracking_url=_text(carrier.get("tracking_url")),
         status=_shipment_status(phase, state, flag),
         phase=phase,
         state=state,
         flag=flag,
         order_number=_text(body.get("order_number")),
+        order_uuid=_text(body.get("order_id")),
         eta=_eta(body),
         events=events,
         updated_at=_datetime(body.get("updated_at")),
         line_items=_line_items(body.get("products")),
+        pickup=_pickup(body.get("pickup")) or _event_pickup(events),
     )
+
+
+def _current_phase(events: tuple[TrackingEvent, ...]) -> str:
+    """The phase of the newest timed event; without any timed event, of the last one GoKarla
+    lists. Events are newest first here."""
+    timed = (event for event in events if event.time is not None and event.phase)
+    newest = next(timed, None) or next((event for event in events if event.phase), None)
+    return newest.phase.lower() if newest else ""
 
 
 def _shipment_status(phase: str, state: str, flag: str) -> ShipmentStatus:
@@ -301,22 +316,24 @@ def _shipment_status(phase: str, state: str, flag: str) -> ShipmentStatus:
 
 
 def carrier_name(reference: str) -> str:
-    """A carrier's display name from GoKarla's ``carrier_reference``."""
-    key = reference.strip().lower()
-    if not key:
-        return ""
-    if key in CARRIER_NAMES:
-        return CARRIER_NAMES[key]
-    if len(key) <= 4 and key.isalpha():
-        return key.upper()
-    return " ".join(word.capitalize() for word in key.replace("-", "_").split("_") if word)
+    """A carrier's display name from GoKarla's ``carrier_reference``; an unknown code as is."""
+    code = reference.strip()
+    return CARRIER_NAMES.get(code.lower(), code)
 
 
 def _events(value: Any) -> tuple[TrackingEvent, ...]:
+    """Newest first. GoKarla lists events oldest first (a list that is newest first is turned
+    round); an event without a time sorts with the timed event before it in the list."""
     events = [_event(item) for item in _list(value) if _is_object(item)]
-    # Newest first; sorted() is stable also with reverse=True. Undated events count as oldest.
-    events.sort(key=lambda event: event.time or _OLDEST, reverse=True)
-    return tuple(events)
+    times = [event.time for event in events if event.time is not None]
+    if len(times) > 1 and times[0] > times[-1]:
+        events.reverse()
+    keyed, since = [], _OLDEST
+    for position, event in enumerate(events):
+        since = event.time or since
+        keyed.append((since, position, event))
+    keyed.sort(key=lambda item: item[:2], reverse=True)
+    return tuple(event for _, _, event in keyed)
 
 
 def _event(body: dict) -> TrackingEvent:
@@ -333,46 +350,93 @@ def _event(body: dict) -> TrackingEvent:
         phase=_text(body.get("phase")),
         label=label,
         location=_location(body.get("location")),
-        additional_info=_text(body.get("additional_info")),
+        additional_info=_event_info(body.get("additional_info")),
     )
 
 
 def _location(value: Any) -> str:
-    if isinstance(value, dict):
-        return ", ".join(text for text in map(_text, value.values()) if text)
-    return _text(value)
+    """GoKarla's location object (its shape is not documented) as one line, for example
+    ``Leipzig, 04109, DE``; a nested object is written out in place; text as it is."""
+    if not isinstance(value, dict):
+        return _text(value)
+    parts = [
+        next((_location(value[key]) for key in group if _location(value.get(key))), "")
+        for group in _LOCATION_GROUPS
+    ]
+    parts += [
+        _location(part) for key, part in value.items() if str(key).lower() not in _LOCATION_SKIPPED
+    ]
+    return ", ".join(dict.fromkeys(part for part in parts if part))
+
+
+def _event_info(value: Any) -> EventInfo | None:
+    info = _dict(value)
+    if not info:
+        return None
+    hours = _dict(info.get("pickup_opening_hours"))
+    parsed = EventInfo(
+        pickup_point=_text(info.get("pickup_point")),
+        pickup_point_url=_text(info.get("pickup_point_url")),
+        pickup_time=_datetime(info.get("pickup_time")),
+        pickup_opening_hours=tuple(
+            (_text(days), _text(times)) for days, times in hours.items() if _text(times)
+        ),
+        mail_message=_text(info.get("mail_message")),
+        merchant_name=_text(info.get("merchant_name")),
+        preferred_delivery_date=_datetime(info.get("preferred_delivery_date")),
+        date=_datetime(info.get("date")),
+    )
+    return parsed if parsed != EventInfo() else None
+
+
+def _pickup(value: Any) -> Pickup | None:
+    body = _dict(value)
+    address = body.get("address")
+    pickup = Pickup(
+        name=_text(body.get("name")),
+        type=_text(body.get("type")).lower(),
+        # An AddressDTO; a plain text address is kept as its street line.
+        address=_address(address) or _address({"street": address}),
+        url=_text(body.get("url")),
+        opening_hours=_text(body.get("opening_hours")),
+        until=_datetime(body.get("date_to")),
+    )
+    return pickup if (pickup.name or pickup.address) else None
+
+
+def _event_pickup(events: tuple[TrackingEvent, ...]) -> Pickup | None:
+    """The pickup point the newest event naming one gives."""
+    for event in events:
+        info = event.additional_info
+        if info and info.pickup_point:
+            return Pickup(
+                name=info.pickup_point,
+                url=info.pickup_point_url,
+                opening_hours="; ".join(
+                    f"{days} {times}".strip() for days, times in info.pickup_opening_hours
+                ),
+                pickup_time=info.pickup_time,
+            )
+    return None
 
 
 def _eta(body: dict) -> Eta | None:
-    """The ETA from any shape GoKarla has documented; a window is preferred to a point."""
-    arrival = body.get("estimated_arrival")
-    if isinstance(arrival, str):
-        arrival = {"time_prediction": arrival}
-    arrival = _dict(arrival)
-    eta = _dict(body.get("eta"))
-    start = _first_date(
-        arrival.get("from"),
-        arrival.get("time_prediction_from"),
-        arrival.get("start"),
-        body.get("estimated_arrival_from"),
-        eta.get("from"),
-        eta.get("start"),
-    )
-    end = _first_date(
-        arrival.get("to"),
-        arrival.get("time_prediction_to"),
-        arrival.get("end"),
-        body.get("estimated_arrival_to"),
-        eta.get("to"),
-        eta.get("end"),
-    )
-    if start or end:
-        start, end = sorted(day for day in (start or end, end or start) if day)
-        return Eta(start=start, end=end if end != start else None)
-    single = _first_date(
-        arrival.get("time_prediction"), body.get("eta"), body.get("estimated_delivery_date")
-    )
-    return Eta(start=single) if single else None
+    """GoKarla's ``estimated_arrival.time_prediction`` (free text in its ``language``: a date
+    when it reads as ISO 8601, else shown as it is) and an ``expected_delivery`` window, on the
+    tracking or inside ``estimated_arrival``, when there is one."""
+    arrival = _dict(body.get("estimated_arrival"))
+    window = _dict(body.get("expected_delivery")) or _dict(arrival.get("expected_delivery"))
+    start, end = _moment(window.get("from")), _moment(window.get("to"))
+    prediction = _text(arrival.get("time_prediction"))
+    day = _moment(prediction)
+    text = "" if day else prediction
+    if not (start or end):
+        start = day
+    elif not (start and end):
+        start = end = start or end
+    if not (start or text):
+        return None
+    return Eta(start=start, end=end, text=text, language=_text(arrival.get("language")))
 
 
 def _line_items(value: Any) -> tuple[LineItem, ...]:
@@ -390,7 +454,7 @@ def _line_item(body: dict) -> LineItem:
     )
     quantity = _int(body.get("quantity"))
     return LineItem(
-        title=_text(body.get("title")) or _text(body.get("name")),
+        title=_text(body.get("title")),
         quantity=1 if quantity is None else quantity,
         price=_decimal(body.get("price")),
         sku=_text(body.get("sku")),
@@ -465,10 +529,12 @@ def _datetime(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _date(value: Any) -> date | None:
-    moment = _datetime(value)
-    return moment.date() if moment else None
-
-
-def _first_date(*values: Any) -> date | None:
-    return next((day for day in map(_date, values) if day), None)
+def _moment(value: Any) -> Moment | None:
+    """An ISO 8601 date-time (kept with its offset: shown in the viewer's time zone) or date."""
+    text = _text(value)
+    if len(text) == 10:
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            return None
+    return _datetime(text)

@@ -98,35 +98,93 @@ class LineItem:
 
 @dataclass(frozen=True, slots=True)
 class Discount:
+    """A discount code. ``amount`` is GoKarla's string read as a number: a percentage when
+    ``type`` says so (``"10.0"`` is 10 %), else money in the order's currency."""
+
     code: str
     amount: Decimal | None
     type: str = ""
 
+    @property
+    def is_percentage(self) -> bool:
+        return self.type.strip().lower() in ("percentage", "percent")
+
+
+@dataclass(frozen=True, slots=True)
+class EventInfo:
+    """An event's ``additional_info``, as GoKarla documents it (every part optional)."""
+
+    pickup_point: str = ""
+    pickup_point_url: str = ""
+    pickup_time: datetime | None = None
+    pickup_opening_hours: tuple[tuple[str, str], ...] = ()  # (days, hours)
+    mail_message: str = ""
+    merchant_name: str = ""
+    preferred_delivery_date: datetime | None = None
+    date: datetime | None = None
+
 
 @dataclass(frozen=True, slots=True)
 class TrackingEvent:
+    """One tracking event. ``time`` is optional in GoKarla's model; ``label`` is GoKarla's own
+    (localized) text; ``location`` is GoKarla's location object written as one line."""
+
     time: datetime | None
     event_key: str = ""
     phase: str = ""
     label: str = ""
     location: str = ""
-    additional_info: str = ""
+    additional_info: EventInfo | None = None
+
+
+# A moment GoKarla gave with its time of day, or a day without one.
+Moment = datetime | date
 
 
 @dataclass(frozen=True, slots=True)
 class Eta:
-    """Estimated delivery: a single date, or a window from ``start`` to ``end``."""
+    """Estimated delivery as GoKarla gives it: a day (``start``), a window (``start`` to
+    ``end``), GoKarla's own words (``text``, in ``language``: its format is not documented), or
+    words and a window."""
 
-    start: date
-    end: date | None = None
+    start: Moment | None = None
+    end: Moment | None = None
+    text: str = ""
+    language: str = ""
 
     @property
     def is_window(self) -> bool:
-        return self.end is not None and self.end != self.start
+        return self.start is not None and self.end is not None and self.end != self.start
+
+
+@dataclass(frozen=True, slots=True)
+class Pickup:
+    """Where a parcel waits for the customer: GoKarla's ``pickup``, or the pickup point an
+    event's ``additional_info`` names. ``type`` is GoKarla's (shop, neighbor, locker,
+    letterbox; open)."""
+
+    name: str = ""
+    type: str = ""
+    address: Address | None = None
+    url: str = ""
+    opening_hours: str = ""
+    until: datetime | None = None
+    pickup_time: datetime | None = None
+
+    @property
+    def address_line(self) -> str:
+        """The address on one line, without the name (the name is shown beside it)."""
+        if self.address is None:
+            return ""
+        return ", ".join(line for line in self.address.lines if line != self.address.name)
 
 
 @dataclass(frozen=True, slots=True)
 class Shipment:
+    """A tracking (a shipment with a tracking number) of an order. GoKarla has no top-level
+    phase: ``phase`` comes from the newest timed event, ``status`` from it, ``state`` and
+    ``flag``."""
+
     id: str
     tracking_number: str
     carrier_reference: str
@@ -137,14 +195,16 @@ class Shipment:
     state: str = ""
     flag: str = ""
     order_number: str = ""
+    order_uuid: str = ""
     eta: Eta | None = None
     events: tuple[TrackingEvent, ...] = ()
     updated_at: datetime | None = None
     line_items: tuple[LineItem, ...] = ()
+    pickup: Pickup | None = None
 
     @property
     def last_event(self) -> TrackingEvent | None:
-        """The newest event (events are kept newest first)."""
+        """The newest event (events are kept newest first; see ``parsing``)."""
         return self.events[0] if self.events else None
 
     @property
@@ -175,9 +235,6 @@ class Order:
     discounts: tuple[Discount, ...] = ()
     shipments: tuple[Shipment, ...] = ()
     expected_shipments: int = 0
-    # GoKarla has no payment field; when absent, its model implies the order was paid.
-    payment_status: str = ""
-    payment_status_reported: bool = False
 
     @property
     def customer_name(self) -> str:
@@ -206,8 +263,7 @@ class Order:
 
     @property
     def payment_label(self) -> str:
-        if self.payment_status_reported:
-            return self.payment_status.replace("_", " ").capitalize()
+        # GoKarla has no payment field: its orders are placed once accepted and paid.
         return "Paid (GoKarla receives orders once they are accepted and paid)"
 
     @property
@@ -219,22 +275,41 @@ class Order:
         return None
 
     def shipment(self, reference: str) -> Shipment | None:
-        """The shipment of this order with that id or tracking number, if any."""
+        """The shipment of this order with that id or tracking number (compared as
+        ``tracking_key`` does), if any."""
+        key = tracking_key(reference)
         for shipment in self.shipments:
-            if reference in (shipment.id, shipment.tracking_number):
+            if key in (tracking_key(shipment.id), tracking_key(shipment.tracking_number)):
                 return shipment
         return None
+
+    @property
+    def draft_shipment_ids(self) -> tuple[str, ...]:
+        """Shipments its line items name that have no tracking yet (GoKarla's drafts are not
+        in ``trackings[]``), each once."""
+        tracked = {shipment.id for shipment in self.shipments}
+        ids = (item.shipment_id for item in self.line_items if item.shipment_id)
+        return tuple(i for i in dict.fromkeys(ids) if i not in tracked)
+
+
+def tracking_key(reference: str) -> str:
+    """A tracking number or shipment id as agents type it, made comparable: carriers print
+    numbers in groups (``1Z999 AA1 0123456784``, ``JJD-0001``) and case carries no meaning."""
+    return "".join(char for char in reference if char.isalnum()).upper()
 
 
 __all__ = [
     "Address",
     "Discount",
     "Eta",
+    "EventInfo",
     "LineItem",
     "Order",
     "OrderStatus",
+    "Pickup",
     "Shipment",
     "ShipmentStatus",
     "Shop",
     "TrackingEvent",
+    "tracking_key",
 ]

@@ -1,35 +1,49 @@
-"""The sandbox's demo data: three shops and their orders in GoKarla's real shapes.
+"""The sandbox's demo data: three shops, their API keys and their orders, in GoKarla's
+documented shapes (gokarla-api.md) and nothing else.
 
-Everything is built once, when a server starts (``build_catalog``), relative to that moment so
-the demo looks live (order 1001's last scan two hours ago, its ETA two days ahead). Identifiers
-are deterministic: UUID v4 values derived from a fixed seed, so tests, docs and the demo seed can
-name them. The builder returns plain dicts; ``sandbox.catalog`` serializes and indexes them.
+Everything is built when a server starts (``build_catalog``), relative to that moment, so the
+demo looks live; identifiers are deterministic (``stable_uuid``), so tests, docs and the demo
+seed can name them. The builders return plain dicts; ``sandbox.catalog`` encodes and indexes
+them.
 
-Anchor orders (binding, see DESIGN.md "Sandbox"):
+API keys (HTTP Basic ``username:token``): ``demo-shop``/``karla-demo-token``,
+``demo-outlet``/``karla-outlet-token``, ``demo-popup``/``karla-popup-token`` (role admin) and
+``demo-shop-viewer``/``karla-viewer-token`` (demo-shop, role viewer: reads, but may not write
+webhooks or post shipment events).
 
-- demo-shop ``1001`` in transit (DHL ``00340434161094042557``, ETA as ``time_prediction``);
-  ``1002`` placed (a draft shipment, ``trackings: []``); ``1003`` partially fulfilled (two
-  shipments, the DPD one delivered, the other still a draft); ``1004`` cancelled
-  (``cancelled_at``); ``1005`` delivered (Jane again, with a discount); ``1006`` delayed (UPS
-  ``1Z999AA10123456784``, ``flag: "delay"``, ETA window); ``1007`` delivery failed (GLS).
-- demo-outlet ``2001`` fulfilled, in transit with DPD (ETA window).
+demo-shop anchor orders (binding, see DESIGN.md "Sandbox"):
 
-Draft shipments ("no tracking data yet"): a line item's ``shipment_id`` that is not in the
-order's ``trackings[]`` is a draft. ``GET /shops/{slug}/shipments/{shipment_id}`` answers it
-with 200 and a tracking-shaped object whose ``carrier.tracking_number`` (and
-``carrier_reference``, ``tracking_url``) is null, ``state: "pending"``, no ETA and only
-pre-transit events (``ORDER_CREATED``, ``ORDER_IN_PROCESSING``); the client turns it into
-``NoTrackingYet``. To try it, use order 1002's draft::
+- ``1001`` in transit: Jane Doe, jane@example.com, Berlin; DHL ``00340434161094042557``;
+  events oldest first, the middle one (ORDER_IN_PROCESSING) without ``time``, the newest
+  DEPARTURE_FROM_TRANSPORT_HUB two hours before start; ``estimated_arrival`` German text for
+  the day two days after start (``{"time_prediction": "Donnerstag, 3. Dezember, zwischen
+  10:00 und 14:00 Uhr", "language": "de"}``). Its shipment id is
+  ``stable_uuid("demo-shop", "shipment", "1001-a")``, or ``trackings[0].id`` of the order.
+- ``1002`` placed, nothing shipped: ``trackings: []``, its line items name the draft shipment
+  ``5c76cf4e-f62f-47c2-bcd4-722953d5582a``.
+- ``1003`` partially fulfilled: DPD ``01505012345678`` delivered, the back-ordered jacket a
+  draft (``cf6bf46d-6d6b-4529-a3e3-aa85929d550e``).
+- ``1004`` placed, nothing shipped, its line item without a shipment.
+- ``1005`` delivered, Jane again: Hermes (``hrs``) ``10037492015842``, percentage discount
+  ``WELCOME10`` (``"10.0"``: 10 %).
+- ``1006`` delayed: UPS ``1Z999AA10123456784``, ``flag: "delay"``, ``estimated_arrival`` an
+  ISO date-time (language en) and an ``expected_delivery`` window.
+- ``1007`` delivery failed: GLS ``61234567890``, ``flag: "error"``, last event
+  DELIVERY_ATTEMPTED with ``additional_info.mail_message``.
+- ``1011`` waiting at a DHL Packstation (``sandbox.data_extra``): DHL
+  ``00340434161094099990``, ``state: "collect"``, ``pickup`` and READY_FOR_COLLECTION.
 
-    5c76cf4e-f62f-47c2-bcd4-722953d5582a    (demo-shop, order 1002)
+Shipment ids (for ``POST .../shipments/{id}/events``): 1001 ``e0e3e61a-1d53-4c56-a79c-
+39b10b40942f``, 1005 ``af7f62ac-5560-4231-b790-d2b8fc8573f5``, 1006 ``5da683dc-a3b0-4706-
+8d58-a6a50f3c9828``, 1007 ``9cba59b7-3bcf-44b7-a9dd-11ac81c8d488``, 1011 ``be8f4336-a5bf-
+48b7-9b41-2ef23ffd1c18``, 2001 ``2ccea59a-c80d-4c99-bdbe-320ea06e211f`` (demo-outlet); any
+tracking's ``id``. Order 1002's draft, once handed to the carrier, becomes DHL
+``00340434739183560307``.
 
-Order 1003's back-ordered jacket is a second draft (``cf6bf46d-6d6b-4529-a3e3-aa85929d550e``).
-Drafts have no tracking number, so ``?tracking_number=`` never finds one, and another shop's
-draft id is ``shipment_not_found``.
-
-Non-anchor orders 1008-1012 and 2002 make paging and the e-mail search mean something.
-``demo-popup`` (token ``karla-popup-token``, order ``3001`` placed) is left for an admin to
-connect by hand, so "+ Add account" can be tried on the demo.
+Then ``1008``-``1012`` (``sandbox.data_extra``) and about three hundred generated orders from
+``5001`` up (``sandbox.generated``). demo-outlet: ``2001`` in transit with Deutsche Post
+(``depost``) ``RR123456785DE``, ``2002`` placed. demo-popup: ``3001`` placed, ``3002`` and
+``3003`` shipped; the demo seed leaves it for an admin to connect by hand.
 """
 
 from __future__ import annotations
@@ -37,21 +51,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sandbox.data_extra import extra_demo_shop_orders
+from sandbox.carriers import carrier
 from sandbox.shapes import (
     JsonDict,
-    Shipping,
     address,
     days,
-    eta_prediction,
-    eta_window,
+    delivery_window,
+    eta_in_words,
+    eta_iso,
     event,
     hours,
-    iso,
     order,
+    place,
     pre_transit,
-    ship,
-    stable_uuid,
+    tracking,
 )
 
 
@@ -59,16 +72,29 @@ from sandbox.shapes import (
 class ShopSpec:
     slug: str
     name: str
-    username: str
-    token: str
     provider: str
 
 
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    username: str
+    token: str
+    shop: str
+    role: str  # admin, editor or viewer
+
+
 SHOPS: tuple[ShopSpec, ...] = (
-    ShopSpec("demo-shop", "Demo Shop", "demo-shop", "karla-demo-token", "shopify"),
-    ShopSpec("demo-outlet", "Demo Outlet", "demo-outlet", "karla-outlet-token", "shopware"),
+    ShopSpec("demo-shop", "Demo Shop", "shopify"),
+    ShopSpec("demo-outlet", "Demo Outlet", "shopware"),
     # Not connected by the demo seed: a shop an admin can connect to try "+ Add account".
-    ShopSpec("demo-popup", "Demo Pop-up Store", "demo-popup", "karla-popup-token", "shopify"),
+    ShopSpec("demo-popup", "Demo Pop-up Store", "shopify"),
+)
+
+API_KEYS: tuple[ApiKey, ...] = (
+    ApiKey("demo-shop", "karla-demo-token", "demo-shop", "admin"),
+    ApiKey("demo-shop-viewer", "karla-viewer-token", "demo-shop", "viewer"),
+    ApiKey("demo-outlet", "karla-outlet-token", "demo-outlet", "admin"),
+    ApiKey("demo-popup", "karla-popup-token", "demo-popup", "admin"),
 )
 
 JANE = address(
@@ -82,317 +108,211 @@ JANE = address(
     province_code="BE",
     phone="+49 30 12345678",
 )
+SHOP = "demo-shop"
 
 
-def demo_shop_orders(now: datetime) -> list[JsonDict]:
-    shop = "demo-shop"
-
+def order_1001(now: datetime) -> JsonDict:
     placed = now - days(3)
-    o1001 = ship(
-        order(
-            shop,
-            1001,
-            placed,
-            JANE,
-            "jane@example.com",
-            [("KS-MER-CRW-M", 1, "1001-a"), ("KS-ORG-TEE-L", 2, "1001-a")],
-            segments=["returning_customer"],
-        ),
-        Shipping(
+    body = order(
+        SHOP,
+        1001,
+        placed,
+        JANE,
+        "jane@example.com",
+        [("KS-MER-CRW-M", 1, "1001-a"), ("KS-ORG-TEE-L", 2, "1001-a")],
+        segments=["returning_customer"],
+    )
+    hub = place("Ludwigsfelde", "14974", "DE", name="DHL Paketzentrum Ludwigsfelde")
+    events = [
+        event("ORDER_CREATED", placed),
+        event("ORDER_IN_PROCESSING", None, place("Leipzig")),  # GoKarla sent no time
+        event("PARCEL_HANDED_TO_CARRIER", now - days(2), place("Leipzig", "04159", "DE")),
+        event("ARRIVAL_AT_TRANSPORT_HUB", now - hours(20), hub),
+        event("DEPARTURE_FROM_TRANSPORT_HUB", now - hours(2), place("Ludwigsfelde")),
+    ]
+    body["trackings"] = [
+        tracking(
+            body,
             "1001-a",
-            "dhl",
-            "00340434161094042557",
-            "transit",
-            [
-                *pre_transit(placed),
-                event("PARCEL_HANDED_TO_CARRIER", now - days(2), "Leipzig, DE"),
-                event("ARRIVAL_AT_TRANSPORT_HUB", now - hours(20), "Ludwigsfelde, DE"),
-                event("DEPARTURE_FROM_TRANSPORT_HUB", now - hours(2), "Ludwigsfelde, DE"),
-            ],
-            eta=eta_prediction(now + days(2)),
-        ),
-    )
-
-    o1002 = order(
-        shop,
-        1002,
-        now - hours(6),
-        address(
-            "Max Mustermann",
-            "Jungfernstieg 7",
-            "Hamburg",
-            "20354",
-            "Germany",
-            "DE",
-            province="Hamburg",
-            province_code="HH",
-            phone="+49 40 7654321",
-        ),
-        "max.mustermann@example.com",
-        [("KS-CNV-WKD-01", 1, "1002-a"), ("KS-WOL-BEA-01", 1, "1002-a")],
-    )
-
-    placed = now - days(6)
-    o1003 = ship(
-        order(
-            shop,
-            1003,
-            placed,
-            address(
-                "Lukas Weber",
-                "Leopoldstraße 44",
-                "München",
-                "80802",
-                "Germany",
-                "DE",
-                province="Bayern",
-                province_code="BY",
-            ),
-            "lukas.weber@example.com",
-            [
-                ("KS-TRL-RUN-42", 1, "1003-a"),
-                ("KS-SOC-3PK-39", 2, "1003-a"),
-                ("KS-RAI-JKT-M", 1, "1003-b"),
-            ],
-        ),  # the jacket is back-ordered: a draft shipment
-        Shipping(
-            "1003-a",
-            "dpd",
-            "01505012345678",
-            "delivered",
-            [
-                *pre_transit(placed),
-                event("PARCEL_HANDED_TO_CARRIER", placed + days(1), "Leipzig, DE"),
-                event("OUT_FOR_DELIVERY", now - days(2) - hours(5), "München, DE"),
-                event(
-                    "SUCCESSFULLY_DELIVERED",
-                    now - days(2),
-                    "München, DE",
-                    "Handed to the recipient",
-                ),
-            ],
-            eta=eta_window(now - days(3), now - days(2)),
-            phase="delivered",
-        ),
-    )
-
-    o1004 = order(
-        shop,
-        1004,
-        now - days(4),
-        address(
-            "Emma Schmidt",
-            "Ehrenstraße 30",
-            "Köln",
-            "50672",
-            "Germany",
-            "DE",
-            province="Nordrhein-Westfalen",
-            province_code="NW",
-        ),
-        "emma.schmidt@example.com",
-        [("KS-LIN-SHT-S", 2, None)],
-    )
-    # Undocumented by GoKarla but sent by some shops; the client's parser recognises it.
-    o1004["cancelled_at"] = iso(now - days(4) + hours(5))
-
-    placed = now - days(9)
-    o1005 = ship(
-        order(
-            shop,
-            1005,
-            placed,
-            JANE,
-            "jane@example.com",
-            [("KS-BOT-STL-75", 2, "1005-a"), ("KS-WOL-BEA-01", 1, "1005-a")],
-            discounts=[{"code": "WELCOME10", "amount": "10.00", "type": "fixed_amount"}],
-            segments=["returning_customer"],
-        ),
-        Shipping(
-            "1005-a",
-            "dhl",
-            "00340434161094015902",
-            "delivered",
-            [
-                *pre_transit(placed),
-                event("PARCEL_HANDED_TO_CARRIER", placed + days(1), "Leipzig, DE"),
-                event("OUT_FOR_DELIVERY", now - days(5) - hours(4), "Berlin, DE"),
-                event(
-                    "SUCCESSFULLY_DELIVERED",
-                    now - days(5),
-                    "Berlin, DE",
-                    "Delivered to the recipient",
-                ),
-            ],
-            eta=eta_prediction(now - days(5)),
-        ),
-    )
-
-    placed = now - days(7)
-    o1006 = ship(
-        order(
-            shop,
-            1006,
-            placed,
-            address(
-                "Anna Huber",
-                "Mariahilfer Straße 88",
-                "Wien",
-                "1070",
-                "Austria",
-                "AT",
-                province="Wien",
-                province_code="9",
-                phone="+43 1 2345678",
-            ),
-            "anna.huber@example.com",
-            [("KS-RAI-JKT-M", 1, "1006-a")],
-            shipping_price=9.95,
-        ),
-        Shipping(
-            "1006-a",
-            "ups",
-            "1Z999AA10123456784",
-            "transit",
-            [
-                *pre_transit(placed),
-                event("PARCEL_HANDED_TO_CARRIER", placed + days(1), "Leipzig, DE"),
-                event("DEPARTURE_FROM_TRANSPORT_HUB", now - days(4), "Nürnberg, DE"),
-                event(
-                    "SHIPMENT_DELAYED",
-                    now - days(1),
-                    "Linz, AT",
-                    "Severe weather conditions delayed the shipment",
-                ),
-            ],
-            eta=eta_window(now + days(1), now + days(3)),
-            flag="delay",
-            phase="in_transit",
-        ),
-    )
-
-    placed = now - days(5)
-    o1007 = ship(
-        order(
-            shop,
-            1007,
-            placed,
-            address(
-                "Tom Becker",
-                "Berger Straße 101",
-                "Frankfurt am Main",
-                "60316",
-                "Germany",
-                "DE",
-                province="Hessen",
-                province_code="HE",
-            ),
-            "tom.becker@example.com",
-            [("KS-CNV-WKD-01", 1, "1007-a")],
-        ),
-        Shipping(
-            "1007-a",
-            "gls",
-            "61234567890",
-            "transit",
-            [
-                *pre_transit(placed),
-                event("PARCEL_HANDED_TO_CARRIER", placed + days(1), "Leipzig, DE"),
-                event("OUT_FOR_DELIVERY", now - hours(9), "Frankfurt am Main, DE"),
-                event(
-                    "DELIVERY_ATTEMPTED",
-                    now - hours(5),
-                    "Frankfurt am Main, DE",
-                    "Recipient not at home; a second attempt follows on the next working day",
-                ),
-            ],
-            eta=eta_window(now + days(1), now + days(1) + hours(8)),
-            flag="error",
-            phase="delivery_failed",
-        ),
-    )
-
-    return [o1001, o1002, o1003, o1004, o1005, o1006, o1007, *extra_demo_shop_orders(now)]
-
-
-def demo_outlet_orders(now: datetime) -> list[JsonDict]:
-    shop = "demo-outlet"
-    clara = address(
-        "Clara Hoffmann",
-        "Prager Straße 2",
-        "Dresden",
-        "01069",
-        "Germany",
-        "DE",
-        province="Sachsen",
-        province_code="SN",
-    )
-
-    placed = now - days(2)
-    o2001 = ship(
-        order(
-            shop, 2001, placed, clara, "clara.hoffmann@example.com", [("KS-OUT-HDY-L", 2, "2001-a")]
-        ),
-        Shipping(
-            "2001-a",
-            "dpd",
-            "01505098765432",
-            "transit",
-            [
-                *pre_transit(placed),
-                event("PARCEL_HANDED_TO_CARRIER", now - days(1), "Leipzig, DE"),
-                event("DEPARTURE_FROM_TRANSPORT_HUB", now - hours(4), "Radeburg, DE"),
-            ],
-            eta=eta_window(now + days(1), now + days(1) + hours(6)),
-            phase="in_transit",
-        ),
-    )
-    o2002 = order(
-        shop,
-        2002,
-        now - hours(3),
-        clara,
-        "clara.hoffmann@example.com",
-        [("KS-WOL-BEA-01", 3, "2002-a")],
-    )
-    return [o2001, o2002]
-
-
-def shop_object(spec: ShopSpec) -> JsonDict:
-    """``GET /shops/{slug}``: fixed dates, the shop does not change while the demo runs."""
-    return {
-        "uuid": stable_uuid(spec.slug, "shop"),
-        "slug": spec.slug,
-        "name": spec.name,
-        "organization": "Karla Demo GmbH",
-        "language": "en",
-        "logo_url": f"https://images.karla-demo.example/logos/{spec.slug}.png",
-        "shop_url": f"https://{spec.slug}.karla-demo.example",
-        "shop_provider": spec.provider,
-        "created_at": "2023-05-02T09:00:00+00:00",
-        "updated_at": "2024-11-18T16:30:00+00:00",
-    }
-
-
-def demo_orders(now: datetime) -> dict[str, list[JsonDict]]:
-    """Every shop's orders, sorted by order number (the order searches answer in)."""
-    return {
-        "demo-shop": demo_shop_orders(now),
-        "demo-outlet": demo_outlet_orders(now),
-        "demo-popup": demo_popup_orders(now),
-    }
-
-
-def demo_popup_orders(now: datetime) -> list[JsonDict]:
-    shop = "demo-popup"
-    milan = address("Milan Novak", "Lindengasse 5", "Wien", "1070", "Austria", "AT")
-    return [
-        order(
-            shop,
-            3001,
-            now - hours(5),
-            milan,
-            "milan.novak@example.com",
-            [("KS-OUT-HDY-L", 1, "3001-a")],
+            carrier("dhl", "00340434161094042557"),
+            events,
+            eta=eta_in_words(now + days(2), "de"),
         )
     ]
+    return body
+
+
+def order_1002(now: datetime) -> JsonDict:
+    customer = address(
+        "Max Mustermann",
+        "Jungfernstieg 7",
+        "Hamburg",
+        "20354",
+        "Germany",
+        "DE",
+        province="Hamburg",
+        province_code="HH",
+        phone="+49 40 7654321",
+    )
+    items = [("KS-CNV-WKD-01", 1, "1002-a"), ("KS-WOL-BEA-01", 1, "1002-a")]
+    return order(SHOP, 1002, now - hours(6), customer, "max.mustermann@example.com", items)
+
+
+def order_1003(now: datetime) -> JsonDict:
+    placed = now - days(6)
+    customer = address(
+        "Lukas Weber",
+        "Leopoldstraße 44",
+        "München",
+        "80802",
+        "Germany",
+        "DE",
+        province="Bayern",
+        province_code="BY",
+    )
+    items = [
+        ("KS-TRL-RUN-42", 1, "1003-a"),
+        ("KS-SOC-3PK-39", 2, "1003-a"),
+        ("KS-RAI-JKT-M", 1, "1003-b"),  # back-ordered: a draft shipment
+    ]
+    body = order(SHOP, 1003, placed, customer, "lukas.weber@example.com", items)
+    munich = place("München", "80802", "DE")
+    events = [
+        *pre_transit(placed),
+        event("PARCEL_HANDED_TO_CARRIER", placed + days(1), place("Leipzig", "04159", "DE")),
+        event("OUT_FOR_DELIVERY", now - days(2) - hours(5), place("München")),
+        event("SUCCESSFULLY_DELIVERED", now - days(2), munich),
+    ]
+    body["trackings"] = [
+        tracking(
+            body,
+            "1003-a",
+            carrier("dpd", "01505012345678"),
+            events,
+            eta=eta_iso(now - days(2)),
+        )
+    ]
+    return body
+
+
+def order_1004(now: datetime) -> JsonDict:
+    customer = address(
+        "Emma Schmidt",
+        "Ehrenstraße 30",
+        "Köln",
+        "50672",
+        "Germany",
+        "DE",
+        province="Nordrhein-Westfalen",
+        province_code="NW",
+    )
+    items: list[tuple[str, int, str | None]] = [("KS-LIN-SHT-S", 2, None)]
+    return order(SHOP, 1004, now - days(4), customer, "emma.schmidt@example.com", items)
+
+
+def order_1005(now: datetime) -> JsonDict:
+    placed = now - days(9)
+    items = [("KS-BOT-STL-75", 2, "1005-a"), ("KS-WOL-BEA-01", 1, "1005-a")]
+    body = order(
+        SHOP,
+        1005,
+        placed,
+        JANE,
+        "jane@example.com",
+        items,
+        discounts=[{"code": "WELCOME10", "amount": "10.0", "type": "percentage"}],
+        discount_price=7.8,  # 10 % of the 78.00 subtotal
+        segments=["returning_customer"],
+    )
+    events = [
+        *pre_transit(placed),
+        event("PARCEL_HANDED_TO_CARRIER", placed + days(1), place("Leipzig")),
+        event("ARRIVAL_AT_TRANSPORT_HUB", placed + days(2), place("Ketzin", "14669", "DE")),
+        event("OUT_FOR_DELIVERY", now - days(5) - hours(4), place("Berlin", "10119", "DE")),
+        event("SUCCESSFULLY_DELIVERED", now - days(5), place("Berlin", "10119", "DE")),
+    ]
+    body["trackings"] = [
+        tracking(
+            body,
+            "1005-a",
+            carrier("hrs", "10037492015842"),
+            events,
+            eta=eta_iso(now - days(5)),
+        )
+    ]
+    return body
+
+
+def order_1006(now: datetime) -> JsonDict:
+    placed = now - days(7)
+    customer = address(
+        "Anna Huber",
+        "Mariahilfer Straße 88",
+        "Wien",
+        "1070",
+        "Austria",
+        "AT",
+        province="Wien",
+        province_code="9",
+        phone="+43 1 2345678",
+    )
+    items = [("KS-RAI-JKT-M", 1, "1006-a")]
+    body = order(SHOP, 1006, placed, customer, "anna.huber@example.com", items, shipping_price=9.95)
+    hub = place("Nürnberg", "90451", "DE", name="UPS Hub Nürnberg")
+    linz = place("Linz", "4020", "AT")
+    events = [
+        *pre_transit(placed),
+        event("PARCEL_HANDED_TO_CARRIER", placed + days(1), place("Leipzig", "04159", "DE")),
+        event("DEPARTURE_FROM_TRANSPORT_HUB", now - days(4), hub),
+        event("SHIPMENT_DELAYED", now - days(1), linz, None, "Europe/Vienna"),
+    ]
+    body["trackings"] = [
+        tracking(
+            body,
+            "1006-a",
+            carrier("ups", "1Z999AA10123456784"),
+            events,
+            eta=eta_iso(now + days(2)),
+            expected_delivery=delivery_window(now + days(1), now + days(3)),
+        )
+    ]
+    return body
+
+
+def order_1007(now: datetime) -> JsonDict:
+    placed = now - days(5)
+    customer = address(
+        "Tom Becker",
+        "Berger Straße 101",
+        "Frankfurt am Main",
+        "60316",
+        "Germany",
+        "DE",
+        province="Hessen",
+        province_code="HE",
+    )
+    items = [("KS-CNV-WKD-01", 1, "1007-a")]
+    body = order(SHOP, 1007, placed, customer, "tom.becker@example.com", items)
+    frankfurt = place("Frankfurt am Main", "60316", "DE")
+    notice = "Recipient not at home. A second attempt follows on the next working day."
+    events = [
+        *pre_transit(placed),
+        event("PARCEL_HANDED_TO_CARRIER", placed + days(1), place("Leipzig")),
+        event("OUT_FOR_DELIVERY", now - hours(9), place("Frankfurt am Main")),
+        event("DELIVERY_ATTEMPTED", now - hours(5), frankfurt, {"mail_message": notice}),
+    ]
+    body["trackings"] = [
+        tracking(
+            body,
+            "1007-a",
+            carrier("gls", "61234567890"),
+            events,
+            eta=eta_iso(now + days(1)),
+        )
+    ]
+    return body
+
+
+def anchor_orders(now: datetime) -> list[JsonDict]:
+    builders = (order_1001, order_1002, order_1003, order_1004, order_1005, order_1006)
+    return [build(now) for build in (*builders, order_1007)]

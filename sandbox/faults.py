@@ -1,8 +1,10 @@
 """Fault triggers: references that make the sandbox misbehave the way real servers do.
 
-Any order filter value (``order_number``, ``order_name``, ``uuid``, ``external_id``,
-``email_id``, ``zip_code``), shipment id or ``tracking_number`` equal to a trigger answers the
-fault instead of a lookup, in every shop, once the credential and shop checks have passed:
+A trigger answers the fault instead of a lookup, in every shop, once the credential, shop and
+validation checks have passed. It is reached as the value of an order search's string
+filter (``order_number``, ``order_name``, ``external_id``, ``email_id``, ``zip_code``; a
+``uuid`` filter must be a valid UUID, so it never carries one) or as the shipment id of a
+shipment-events POST (with a valid body):
 
 ===============  ==================================================================
 ``err-500``      500 with a GoKarla error body (``internal_server_error``)
@@ -10,10 +12,10 @@ fault instead of a lookup, in every shop, once the credential and shop checks ha
 ``err-flaky``    alternates, per server and per (shop, trigger): the 1st, 3rd, 5th...
                  call answers 503, the 2nd, 4th... answers normally. "Normally" means
                  what a miss answers: ``[]`` for an order search, 404
-                 ``shipment_not_found`` for a shipment. ``SandboxServer.reset_faults()``
+                 ``shipment_not_found`` for an event. ``SandboxServer.reset_faults()``
                  starts the alternation over.
 ``err-timeout``  holds the answer for 30 s (a client should give up first), then the
-                 miss answer: 200 ``[]`` for an order search, 404 for a shipment
+                 miss answer
 ``err-429``      429 with ``Retry-After: 2``, always
 ``err-malformed`` 200 ``application/json`` whose body is truncated JSON
 ``err-html``     200 ``text/html``: a maintenance page, as a misconfigured proxy serves
@@ -30,20 +32,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from enum import StrEnum
+from dataclasses import replace
 
-from sandbox.responses import EMPTY_LIST, SHIPMENT_NOT_FOUND, Response, api_error, ok
+from sandbox.responses import Response, api_error, ok
 
 TIMEOUT_SECONDS = 30.0
 HUGE_BODY_BYTES = 5 * 1024 * 1024
 METADATA_URL = "http://169.254.169.254/"
-
-
-class Resource(StrEnum):
-    """What a request looks up; the fault's "normal" answer depends on it."""
-
-    ORDERS = "orders"
-    SHIPMENTS = "shipments"
 
 
 TRIGGERS = frozenset(
@@ -123,15 +118,16 @@ class Faults:
         self._flaky_calls: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
 
-    def answer(self, shop: str, trigger: str, resource: Resource) -> Response:
+    def answer(self, shop: str, trigger: str, miss: Response) -> Response:
+        """The fault of ``trigger``; ``miss`` is what the request answers when nothing
+        matches (the "normal" answer of err-flaky and err-timeout)."""
         fixed = _FIXED.get(trigger)
         if fixed is not None:
             return fixed
         if trigger == "err-huge":
             return self._huge
-        miss = EMPTY_LIST if resource is Resource.ORDERS else SHIPMENT_NOT_FOUND
         if trigger == "err-timeout":
-            return Response(miss.status, miss.body, delay=TIMEOUT_SECONDS)
+            return replace(miss, delay=TIMEOUT_SECONDS)
         return _UNAVAILABLE if self._flaky_call_is_odd(shop, trigger) else miss
 
     def reset(self) -> None:

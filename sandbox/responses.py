@@ -1,18 +1,23 @@
 """What the sandbox answers, as plain values: status, body bytes, headers.
 
-The HTTP layer (``sandbox.server``) only writes these out, so the routing and the fault
-triggers can be read (and tested) without sockets. Error bodies copy GoKarla's shape:
-``{"errors": [{loc, msg, field, type}], "key", "message", "type"}``; paging and missing query
-parameters answer FastAPI's ``{"detail": [{loc, msg, type, input}]}`` with 422, as GoKarla does.
+The HTTP layer (``sandbox.server``) only writes these out, so routing, validation and the
+fault triggers can be read (and tested) without sockets. Two error shapes, as GoKarla has:
+
+- GoKarla's own (ErrorDTO), for "no such object", credentials, permissions and faults:
+  ``{"errors": [{loc, msg, field, type}], "key", "message", "type"}``, ``type`` being
+  ``invalid_request_error`` for the caller's mistakes and ``api_error`` for the server's;
+- FastAPI's, from the framework underneath: ``{"detail": "Not Found"}`` (404, no such route),
+  ``{"detail": "Method Not Allowed"}`` (405, with ``Allow``) and ``{"detail": [{loc, msg,
+  type, input}]}`` (422, invalid query or body).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from sandbox.catalog import to_json
+from sandbox.shapes import to_json
+from sandbox.validation import FieldError
 
 JSON = "application/json"
 
@@ -21,14 +26,17 @@ JSON = "application/json"
 class Response:
     status: int
     body: bytes
-    content_type: str = JSON
+    content_type: str | None = JSON  # None: no Content-Type (a 204)
     headers: tuple[tuple[str, str], ...] = ()
     # Seconds to hold the answer back (the err-timeout trigger); ended early by shutdown.
     delay: float = 0.0
 
 
-def ok(body: bytes) -> Response:
-    return Response(200, body)
+def ok(body: bytes, status: int = 200) -> Response:
+    return Response(status, body)
+
+
+NO_CONTENT = Response(204, b"", content_type=None)
 
 
 def api_error(
@@ -40,7 +48,7 @@ def api_error(
     field: str | None = None,
     headers: tuple[tuple[str, str], ...] = (),
 ) -> Response:
-    """A GoKarla error: ``invalid_request_error`` for the caller's mistakes, else ``api_error``."""
+    """A GoKarla error (ErrorDTO)."""
     body = {
         "errors": [{"loc": list(loc), "msg": message, "field": field, "type": key}],
         "key": key,
@@ -48,16 +56,6 @@ def api_error(
         "type": "invalid_request_error" if status < 500 else "api_error",
     }
     return Response(status, to_json(body), headers=headers)
-
-
-@dataclass(frozen=True, slots=True)
-class FieldError:
-    """One entry of a 422 ``detail`` list."""
-
-    loc: tuple[str, str]
-    msg: str
-    type: str
-    input: Any = None
 
 
 def validation_error(errors: Sequence[FieldError]) -> Response:
@@ -68,17 +66,29 @@ def validation_error(errors: Sequence[FieldError]) -> Response:
     return Response(422, to_json({"detail": detail}))
 
 
-EMPTY_LIST = ok(b"[]")
-NOT_FOUND = api_error(404, "not_found", "Not found: no such API route.", loc=("path",))
-METHOD_NOT_ALLOWED = api_error(
-    405,
-    "method_not_allowed",
-    "Method not allowed: the GoKarla API serves GET on these routes.",
-    headers=(("Allow", "GET"),),
-)
+def method_not_allowed(methods: Sequence[str]) -> Response:
+    return Response(
+        405, b'{"detail":"Method Not Allowed"}', headers=(("Allow", ", ".join(methods)),)
+    )
+
+
+NOT_FOUND = Response(404, b'{"detail":"Not Found"}')
 SHOP_NOT_FOUND = api_error(
-    404, "shop_not_found", "Shop not found.", loc=("path", "shop_slug"), field="shop_slug"
+    404, "shop_not_found", "Shop not found.", loc=("path", "slug"), field="slug"
 )
 SHIPMENT_NOT_FOUND = api_error(
-    404, "shipment_not_found", "Shipment not found.", loc=("path", "shipment_id")
+    404,
+    "shipment_not_found",
+    "Shipment not found.",
+    loc=("path", "shipment_id"),
+    field="shipment_id",
+)
+WEBHOOK_NOT_FOUND = api_error(
+    404, "webhook_not_found", "Webhook not found.", loc=("path", "uuid"), field="uuid"
+)
+INSUFFICIENT_PERMISSIONS = api_error(
+    403,
+    "insufficient_permissions",
+    "This API key's role may not do this: it needs the admin or editor role.",
+    loc=("header", "Authorization"),
 )

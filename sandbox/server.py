@@ -1,10 +1,19 @@
 """The sandbox's HTTP server: the standard library's threading server, kept light.
 
 Benchmarks of the app run against this stand-in, so it must cost next to nothing per request:
-no Django, no JSON encoding while serving (``sandbox.catalog`` pre-builds every body), one
-socket write per answer, Nagle off. HTTP/1.1 keep-alive works because every answer, errors
-included, carries an exact ``Content-Length``; ``connections_opened`` counts accepted TCP
-connections so a test can prove a client reuses one.
+no Django, no JSON encoding while answering a search (``sandbox.catalog`` pre-builds every
+order's bytes, per language), one socket write per answer, Nagle off. HTTP/1.1 keep-alive
+works because every answer, errors included, carries an exact ``Content-Length`` (a 204 none,
+as it has no body); ``connections_opened`` counts accepted TCP connections so a test can
+prove a client reuses one.
+
+Options of ``make_server``: ``latency_ms`` (sleep before every answer), ``log`` (called with
+each request line and status, never a header), ``envelope`` (wrap 2xx JSON bodies in
+``{"data", "metadata"}``), ``advance_every`` (seconds: a daemon thread moves one unfinished
+demo-shop shipment one step along, through the shipment-events path, webhooks included).
+
+Webhook deliveries: ``server.deliveries`` (the log, oldest first: ``sandbox.deliveries.
+Delivery``) and ``server.wait_for_deliveries(timeout)`` (True once none is pending).
 
 Usage::
 
@@ -31,42 +40,53 @@ from typing import Any
 
 from sandbox.api import SandboxApi
 from sandbox.catalog import build_catalog
-from sandbox.responses import METHOD_NOT_ALLOWED, Response, api_error
+from sandbox.deliveries import Delivery
+from sandbox.responses import Response
+from sandbox.routes import Request
+from sandbox.shapes import to_json
 
-# Request bodies are drained so that the connection stays usable; bigger ones close it.
-_MAX_DRAINED_BODY = 1024 * 1024
+# Request bodies up to this size are read; bigger ones answer 413 and close the connection.
+MAX_BODY = 1024 * 1024
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
+
+
+class _BodyTooLarge(Exception):
+    pass
 
 
 class SandboxHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server_version = "GoKarlaSandbox/1.0"
+    server_version = "GoKarlaSandbox/2.0"
     sys_version = ""
     disable_nagle_algorithm = True
     # An idle keep-alive connection gives its thread back after this many seconds.
     timeout = 300
     server: SandboxServer
 
-    def do_GET(self) -> None:
-        self._drain_body()
-        self._answer(self.server.api.get(self.path, self.headers.get("Authorization")))
+    def _handle(self) -> None:
+        try:
+            body = self._read_body()
+        except (_BodyTooLarge, ValueError) as error:
+            self.close_connection = True
+            too_large = isinstance(error, _BodyTooLarge)
+            self._answer(_error_response(413 if too_large else 400, None))
+            return
+        request = Request(
+            method=self.command,
+            target=self.path,
+            authorization=self.headers.get("Authorization"),
+            accept_language=self.headers.get("Accept-Language"),
+            body=body,
+            host=self.headers.get("Host"),
+        )
+        self._answer(self.server.api.handle(request), head=self.command == "HEAD")
 
-    def do_HEAD(self) -> None:
-        self._drain_body()
-        self._answer(METHOD_NOT_ALLOWED, head=True)
-
-    def _method_not_allowed(self) -> None:
-        self._drain_body()
-        self._answer(METHOD_NOT_ALLOWED)
-
-    do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_TRACE = _method_not_allowed
+    do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = do_HEAD = do_OPTIONS = do_TRACE = _handle
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Protocol errors (bad request line, unknown method...) answer JSON too."""
         self.close_connection = True
-        reason = _REASONS.get(code, "Error")
-        key = reason.lower().replace(" ", "_").replace("-", "_")
-        self._answer(api_error(code, key, message or reason), head=self.command == "HEAD")
+        self._answer(_error_response(code, message), head=self.command == "HEAD")
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the base class would print every request (and error) to stderr."""
@@ -88,9 +108,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
             f"HTTP/1.1 {response.status} {_REASONS.get(response.status, '')}",
             f"Server: {self.server_version}",
             f"Date: {self.date_time_string()}",
-            f"Content-Type: {response.content_type}",
-            f"Content-Length: {len(response.body)}",
         ]
+        if response.content_type is not None:
+            lines.append(f"Content-Type: {response.content_type}")
+        if response.status != 204:
+            lines.append(f"Content-Length: {len(response.body)}")
         lines.extend(f"{name}: {value}" for name, value in response.headers)
         if self.close_connection:
             lines.append("Connection: close")
@@ -98,19 +120,30 @@ class SandboxHandler(BaseHTTPRequestHandler):
             lines.append("Connection: keep-alive")  # it asked for it, or we'd have closed
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
-    def _drain_body(self) -> None:
-        if self.headers.get("Transfer-Encoding"):
-            self.close_connection = True  # not worth decoding chunks for a GET-only API
-            return
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
-        if 0 <= length <= _MAX_DRAINED_BODY:
-            if length:
-                self.rfile.read(length)
-        else:
-            self.close_connection = True
+    def _read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            return self._read_chunked()
+        length = int(self.headers.get("Content-Length") or 0)
+        if not 0 <= length <= MAX_BODY:
+            raise _BodyTooLarge
+        return self.rfile.read(length) if length else b""
+
+    def _read_chunked(self) -> bytes:
+        body = bytearray()
+        while True:
+            size = int(self.rfile.readline(1024).split(b";", 1)[0].strip() or b"x", 16)
+            if size == 0:
+                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return bytes(body)
+            if len(body) + size > MAX_BODY:
+                raise _BodyTooLarge
+            body += self.rfile.read(size)
+            self.rfile.readline(1024)
+
+
+def _error_response(status: int, message: str | None) -> Response:
+    return Response(status, to_json({"detail": message or _REASONS.get(status, "Error")}))
 
 
 class SandboxServer(ThreadingHTTPServer):
@@ -126,17 +159,20 @@ class SandboxServer(ThreadingHTTPServer):
         *,
         latency_ms: int = 0,
         log: Callable[[str], object] | None = None,
+        advance_every: float | None = None,
     ) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self.api = api
         self.latency = max(latency_ms, 0) / 1000
         self.log = log
+        self.advance_every = advance_every
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._connections_opened = 0
         self._open: set[socket.socket] = set()
         self._thread: threading.Thread | None = None
+        self._advancer: threading.Thread | None = None
         super().__init__(address, SandboxHandler)
 
     @property
@@ -155,25 +191,40 @@ class SandboxServer(ThreadingHTTPServer):
         """The moment the demo data's relative times are computed from."""
         return self.api.catalog.started_at
 
+    @property
+    def deliveries(self) -> tuple[Delivery, ...]:
+        """The webhook deliveries so far (the most recent 1000), oldest first."""
+        return self.api.deliverer.log
+
+    def wait_for_deliveries(self, timeout: float = 10.0) -> bool:
+        """Wait until no webhook delivery is pending; False if some still are."""
+        return self.api.deliverer.wait(timeout)
+
     def start(self) -> SandboxServer:
         """Serve in a daemon thread; returns self so ``make_server().start()`` reads well."""
         self._thread = threading.Thread(
             target=self.serve_forever,
-            kwargs={"poll_interval": 0.1},
+            kwargs={"poll_interval": 0.05},
             daemon=True,
             name=f"gokarla-sandbox-{self.server_address[1]}",
         )
         self._thread.start()
         return self
 
+    def serve_forever(self, poll_interval: float = 0.5) -> None:
+        self._start_advancing()
+        super().serve_forever(poll_interval)
+
     def stop(self) -> None:
-        """Stop serving, release held (err-timeout) answers, close every open connection."""
+        """Stop serving and advancing, release held (err-timeout) answers, close every open
+        connection, drop pending webhook deliveries."""
         self.stopping.set()
         if self._thread is not None:
             self.shutdown()
             self._thread.join()
             self._thread = None
         self.server_close()
+        self.api.deliverer.close()
         with self._lock:
             connections = list(self._open)
         for connection in connections:
@@ -187,6 +238,18 @@ class SandboxServer(ThreadingHTTPServer):
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+    def _start_advancing(self) -> None:
+        every = self.advance_every
+        if not every or self._advancer is not None:
+            return
+
+        def advance() -> None:
+            while not self.stopping.wait(every):
+                self.api.advance_one()
+
+        self._advancer = threading.Thread(target=advance, daemon=True, name="sandbox-advance")
+        self._advancer.start()
 
     # --- socketserver hooks ---------------------------------------------------------------
 
@@ -219,6 +282,11 @@ def make_server(
     latency_ms: int = 0,
     *,
     log: Callable[[str], object] | None = None,
+    envelope: bool = False,
+    advance_every: float | None = None,
 ) -> SandboxServer:
     """A bound (not yet serving) sandbox with freshly built demo data; port 0 picks one."""
-    return SandboxServer((host, port), SandboxApi(build_catalog()), latency_ms=latency_ms, log=log)
+    api = SandboxApi(build_catalog(), envelope=envelope)
+    return SandboxServer(
+        (host, port), api, latency_ms=latency_ms, log=log, advance_every=advance_every
+    )

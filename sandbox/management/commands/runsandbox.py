@@ -22,8 +22,15 @@ def _non_negative(value: str) -> int:
     return number
 
 
+def _positive_seconds(value: str) -> float:
+    seconds = float(value)
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return seconds
+
+
 class Command(BaseCommand):
-    help = "Serve the GoKarla sandbox (demo data and fault triggers) until Ctrl-C."
+    help = "Serve the GoKarla sandbox (demo data, webhooks, fault triggers) until Ctrl-C."
     # No database and no system checks: the sandbox starts in a blink and needs neither.
     requires_system_checks: list[str] = []
 
@@ -39,13 +46,33 @@ class Command(BaseCommand):
             help="Sleep this many milliseconds before every answer (default 0).",
         )
         parser.add_argument(
+            "--envelope",
+            action="store_true",
+            help='Wrap every 2xx JSON body as {"data": ..., "metadata": ...} (default: bare).',
+        )
+        parser.add_argument(
+            "--advance-every",
+            type=_positive_seconds,
+            default=None,
+            metavar="SECONDS",
+            help="Every SECONDS, move one unfinished demo-shop shipment one step along "
+            "(delivering its webhooks).",
+        )
+        parser.add_argument(
             "--verbose", action="store_true", help="Print each request line and status."
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         log = self._log if options["verbose"] else None
         try:
-            server = make_server(options["host"], options["port"], options["latency_ms"], log=log)
+            server = make_server(
+                options["host"],
+                options["port"],
+                options["latency_ms"],
+                log=log,
+                envelope=options["envelope"],
+                advance_every=options["advance_every"],
+            )
         except OSError as error:
             raise CommandError(
                 f"Cannot listen on {options['host']}:{options['port']}: {error}"

@@ -6,7 +6,14 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 from accounts.throttle import login_failed, login_locked, login_succeeded
-from karla_sidebar.gokarla import GoKarlaError, InvalidGoKarlaURL, InvalidInput, endpoint_from_url
+from karla_sidebar.gokarla import (
+    GoKarlaError,
+    InvalidGoKarlaURL,
+    InvalidInput,
+    InvalidShopSlug,
+    ShopNotFound,
+    endpoint_candidates,
+)
 from karla_sidebar.gokarla.client import CREDENTIAL_MESSAGE, credential_is_valid
 
 _USERINFO = re.compile(r"//[^/?#]*@")
@@ -28,13 +35,18 @@ class AccountConnectForm(forms.Form):
                 "spellcheck": "false",
             }
         ),
-        help_text="The address you use to open GoKarla, e.g. https://your-shop.gokarla.io",
+        help_text=(
+            "Your shop's GoKarla address, e.g. https://your-shop.gokarla.io, or GoKarla's API "
+            "address https://api.gokarla.io/v1."
+        ),
     )
     username = forms.CharField(
         label="Username",
         max_length=150,
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-        help_text="Usually your shop's slug (the part before .gokarla.io).",
+        help_text=(
+            "The name of the API key in GoKarla's portal. By default it is your shop's slug."
+        ),
     )
     api_token = forms.CharField(
         label="API Token",
@@ -43,18 +55,31 @@ class AccountConnectForm(forms.Form):
         widget=TOKEN_WIDGET,
         help_text="From GoKarla's portal: Settings → API keys. A viewer key is enough.",
     )
+    # More options
+    shop_slug = forms.CharField(
+        label="Shop slug (optional)",
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        help_text=(
+            "Only if the username is not your shop's slug and the URL does not name the shop "
+            "(https://your-shop.gokarla.io does)."
+        ),
+    )
     label = forms.CharField(
         label="Label (optional)",
         max_length=100,
         required=False,
         help_text="Shown to agents in the account selector. Defaults to the shop's name.",
     )
+    MORE_OPTIONS = ("shop_slug", "label")
 
     # Which field an error from GoKarla belongs next to.
     ERROR_FIELDS = {
         "credentials_rejected": "api_token",
         "access_denied": "api_token",
         "not_found": "url",
+        "not_gokarla_api": "url",
         "unavailable": "url",
         "timeout": "url",
         "rate_limited": None,
@@ -65,17 +90,23 @@ class AccountConnectForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.url_notes: tuple[str, ...] = ()
 
+    @property
+    def more_options_open(self) -> bool:
+        """Show "More options" unfolded when one of them is filled in or refused."""
+        return any(self[name].value() or self[name].errors for name in self.MORE_OPTIONS)
+
     def clean(self):
         cleaned = super().clean()
         url, username = cleaned.get("url"), cleaned.get("username")
         if url and username:
             try:
-                endpoint = endpoint_from_url(url, username=username)
+                candidates = endpoint_candidates(
+                    url, username=username, shop_slug=cleaned.get("shop_slug", "")
+                )
             except InvalidInput as error:
                 self.add_gokarla_error(error)
             else:
-                cleaned["url"] = endpoint.url
-                self.url_notes = endpoint.notes
+                self.url_notes = candidates.notes
         return cleaned
 
     def clean_username(self):
@@ -93,8 +124,11 @@ class AccountConnectForm(forms.Form):
         return url
 
     def add_gokarla_error(self, error: GoKarlaError) -> None:
+        """Show GoKarla's (or the URL check's) refusal next to the field to fix."""
         if isinstance(error, InvalidGoKarlaURL):
             field = "url"
+        elif isinstance(error, InvalidShopSlug | ShopNotFound):
+            field = "shop_slug"  # under More options, which then opens
         elif isinstance(error, InvalidInput):
             field = "username"
         else:

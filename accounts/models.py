@@ -65,11 +65,14 @@ class GoKarlaAccount(models.Model):
         Workspace, on_delete=models.CASCADE, related_name="gokarla_accounts"
     )
     label = models.CharField(max_length=100)
+    # The address the admin entered (its origin); every request goes to ``api_root``, the API
+    # root that answered as GoKarla at Connect, for the shop ``shop_slug``.
     url = models.CharField("GoKarla URL", max_length=255)
+    api_root = models.CharField("GoKarla API address", max_length=300)
     username = models.CharField(max_length=150)
     api_token = EncryptedSecretField("API token", max_length=500)
     shop_name = models.CharField(max_length=200, blank=True)
-    shop_slug = models.CharField(max_length=150, blank=True)
+    shop_slug = models.CharField(max_length=150)
     is_default = models.BooleanField(default=False)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.CONNECTED)
     last_verified_at = models.DateTimeField(null=True, blank=True)
@@ -91,7 +94,8 @@ class GoKarlaAccount(models.Model):
                 fields=["workspace"], condition=Q(is_default=True), name="one_default_account"
             ),
             models.UniqueConstraint(
-                fields=["workspace", "url", "username"], name="unique_account_per_workspace"
+                fields=["workspace", "api_root", "shop_slug", "username"],
+                name="unique_account_per_workspace",
             ),
         ]
 
@@ -99,7 +103,10 @@ class GoKarlaAccount(models.Model):
         return self.label
 
     def __repr__(self) -> str:
-        return f"<GoKarlaAccount {self.pk} {self.label!r} {self.url} user={self.username!r}>"
+        return (
+            f"<GoKarlaAccount {self.pk} {self.label!r} {self.api_root} shop={self.shop_slug!r} "
+            f"user={self.username!r}>"
+        )
 
     @property
     def token_is_readable(self) -> bool:

@@ -14,28 +14,71 @@ from django.utils import timezone
 from accounts.models import AccountActivity, GoKarlaAccount, Workspace, new_sidebar_secret
 from karla_sidebar.breaker import breaker_success
 from karla_sidebar.gokarla import (
+    Candidates,
+    Endpoint,
     GoKarlaClient,
     GoKarlaError,
     InvalidInput,
     Shop,
+    ShopNotFound,
+    SlugSource,
     TokenUnreadable,
-    endpoint_from_url,
+    endpoint_candidates,
+    endpoint_for_account,
+    first_answering,
 )
 
 
 class DuplicateAccount(InvalidInput):
-    default_message = "This GoKarla URL and username are already connected in this workspace."
+    default_message = (
+        "This shop is already connected with this username at this address in this workspace."
+    )
 
 
-def gokarla_client(*, url: str, username: str, token: str) -> GoKarlaClient:
-    return GoKarlaClient(endpoint_from_url(url, username=username), username=username, token=token)
+def account_endpoint(*, account: GoKarlaAccount) -> Endpoint:
+    """Where the account's requests go: the API root that answered at Connect, re-checked
+    against today's allowed addresses."""
+    return endpoint_for_account(
+        url=account.url,
+        username=account.username,
+        api_root=account.api_root,
+        shop_slug=account.shop_slug,
+    )
 
 
-def account_client(*, account: GoKarlaAccount) -> GoKarlaClient:
-    """The client for a stored account; a token no key can decrypt is never sent."""
-    if not account.token_is_readable:
-        raise TokenUnreadable()
-    return gokarla_client(url=account.url, username=account.username, token=account.api_token)
+def account_client(
+    *, account: GoKarlaAccount, token: str | None = None, language: str = ""
+) -> GoKarlaClient:
+    """The client for a stored account (with ``token`` instead of the stored one, to verify a
+    new token); a token no key can decrypt is never sent. ``language``: the viewer's, for
+    GoKarla's event texts."""
+    if token is None:
+        if not account.token_is_readable:
+            raise TokenUnreadable()
+        token = account.api_token
+    return GoKarlaClient(
+        account_endpoint(account=account),
+        username=account.username,
+        token=token,
+        language=language,
+    )
+
+
+def _no_such_shop(candidates: Candidates, error: ShopNotFound) -> ShopNotFound:
+    """GoKarla's "no such shop", saying where the slug came from and so what to fix."""
+    slug = candidates.shop_slug
+    advice = {
+        SlugSource.FIELD: "Check the shop slug under More options.",
+        SlugSource.HOST: (
+            "The slug was taken from the GoKarla URL: check the URL, or enter your shop's slug "
+            "under More options."
+        ),
+        SlugSource.USERNAME: (
+            "The slug was taken from the username (GoKarla's default). If your API key's "
+            "username is not your shop's slug, enter the slug under More options."
+        ),
+    }[candidates.slug_source]
+    return ShopNotFound(f"GoKarla has no shop “{slug}”. {advice}", status_code=error.status_code)
 
 
 def _record(account: GoKarlaAccount, action: str, actor=None, detail: str = "") -> None:
@@ -51,31 +94,55 @@ def _record(account: GoKarlaAccount, action: str, actor=None, detail: str = "") 
 
 
 def account_connect(
-    *, workspace: Workspace, url: str, username: str, token: str, label: str = "", actor=None
+    *,
+    workspace: Workspace,
+    url: str,
+    username: str,
+    token: str,
+    shop_slug: str = "",
+    label: str = "",
+    actor=None,
 ) -> GoKarlaAccount:
-    """Verify the credentials against GoKarla, then save the account. Raises GoKarlaError."""
-    endpoint = endpoint_from_url(url, username=username)
+    """Verify the credentials against GoKarla, then save the account. Raises GoKarlaError.
+
+    The URL may lead to more than one API root (``endpoint_candidates``); they are tried in
+    order and the first that answers as GoKarla is stored: later calls go only there.
+    ``shop_slug`` overrides the slug the URL or username gives.
+    """
+    candidates = endpoint_candidates(url, username=username, shop_slug=shop_slug)
     if GoKarlaAccount.objects.filter(
-        workspace=workspace, url=endpoint.url, username=username
+        workspace=workspace,
+        api_root__in=candidates.api_roots,
+        shop_slug=candidates.shop_slug,
+        username=username,
     ).exists():
         raise DuplicateAccount()
-    shop = GoKarlaClient(endpoint, username=username, token=token).verify()
+    try:
+        endpoint, shop = first_answering(candidates.endpoints, username=username, token=token)
+    except ShopNotFound as error:
+        raise _no_such_shop(candidates, error) from None
     try:
         with transaction.atomic():
             account = GoKarlaAccount.objects.create(
                 workspace=workspace,
                 label=label.strip() or shop.name or endpoint.shop_slug,
-                url=endpoint.url,
+                url=candidates.url,
+                api_root=endpoint.api_root,
                 username=username,
                 api_token=token,
                 shop_name=shop.name,
-                shop_slug=shop.slug or endpoint.shop_slug,
+                shop_slug=endpoint.shop_slug,
                 is_default=not GoKarlaAccount.objects.filter(workspace=workspace).exists(),
                 status=GoKarlaAccount.Status.CONNECTED,
                 last_verified_at=timezone.now(),
                 created_by=actor if actor and actor.is_authenticated else None,
             )
-            _record(account, AccountActivity.Action.CONNECTED, actor, f"Shop {shop.name}")
+            _record(
+                account,
+                AccountActivity.Action.CONNECTED,
+                actor,
+                f"Shop {shop.name} ({endpoint.shop_slug}) at {endpoint.api_root}",
+            )
     except IntegrityError:
         raise DuplicateAccount() from None
     return account
@@ -83,7 +150,6 @@ def account_connect(
 
 def _mark_verified(account: GoKarlaAccount, shop: Shop) -> None:
     account.shop_name = shop.name or account.shop_name
-    account.shop_slug = shop.slug or account.shop_slug
     account.status = GoKarlaAccount.Status.CONNECTED
     account.last_verified_at = timezone.now()
     account.last_error = ""
@@ -124,7 +190,7 @@ def account_test(*, account: GoKarlaAccount, actor=None) -> GoKarlaAccount:
 
 def account_update_token(*, account: GoKarlaAccount, token: str, actor=None) -> GoKarlaAccount:
     """Verify a new token before it replaces the stored one; the old one stays on failure."""
-    shop = gokarla_client(url=account.url, username=account.username, token=token).verify()
+    shop = account_client(account=account, token=token).verify()
     account.api_token = token
     _mark_verified(account, shop)
     account.save()

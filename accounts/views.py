@@ -83,6 +83,7 @@ def account_add(request):
                 url=data["url"],
                 username=data["username"],
                 token=data["api_token"],
+                shop_slug=data["shop_slug"],
                 label=data["label"],
                 actor=request.user,
             )
@@ -90,7 +91,10 @@ def account_add(request):
             form.add_gokarla_error(error)
         else:
             shop = f" ({account.shop_name})" if account.shop_name != account.label else ""
-            flash = f"Connected {account.label}{shop}."
+            flash = (
+                f"Connected {account.label}{shop}: shop “{account.shop_slug}” at "
+                f"{account.api_root}."
+            )
             if form.url_notes:
                 flash += " " + " ".join(form.url_notes)
             return _list_response(request, flash=flash)

@@ -82,11 +82,11 @@ def setup(sandbox_url: str, agents: int) -> dict:
 
 
 def floor(sandbox_url: str, lookups: int) -> dict:
-    from karla_sidebar.gokarla import GoKarlaClient, endpoint_from_url
+    from karla_sidebar.gokarla import GoKarlaClient, endpoint_candidates
 
     username = DEMO_SHOP["username"]
     client = GoKarlaClient(
-        endpoint_from_url(sandbox_url, username=username),
+        endpoint_candidates(sandbox_url, username=username).endpoints[0],
         username=username,
         token=DEMO_SHOP["token"],
     )

@@ -11,20 +11,22 @@ import math
 
 from django.conf import settings
 from django.http import Http404, JsonResponse
+from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.api_keys import api_key_authenticate
 from accounts.models import ApiKey
 from karla_sidebar import lookups
-from karla_sidebar.gokarla import GoKarlaError, InvalidInput, RateLimited
+from karla_sidebar.gokarla import GoKarlaError, InvalidInput, RateLimited, gokarla_language
 from karla_sidebar.models import LookupRecord
 from karla_sidebar.openapi import openapi_document
 from karla_sidebar.ratelimit import rate_limit_hit
-from karla_sidebar.serializers import order_json, shipment_json, source_json
+from karla_sidebar.serializers import order_json, resolution_json, shipment_json, source_json
 
 MAX_BODY_BYTES = 8 * 1024
-FIELDS = {"reference", "account"}
+FIELDS = {"reference", "account", "customer_email"}
+MAX_EMAIL = 254
 
 # GoKarla's answer, as the HTTP status this API gives it.
 STATUS_FOR_CODE = {
@@ -37,6 +39,7 @@ STATUS_FOR_CODE = {
     "access_denied": 502,
     "unavailable": 502,
     "unexpected_response": 502,
+    "not_gokarla_api": 502,
     "timeout": 504,
 }
 
@@ -69,7 +72,9 @@ def _parse_body(request) -> dict:
         raise InvalidInput('The body must be a JSON object such as {"reference": "1001"}.')
     unknown = sorted(set(body) - FIELDS)
     if unknown:
-        raise InvalidInput(f"Unknown field(s): {', '.join(unknown)}. Allowed: account, reference.")
+        raise InvalidInput(
+            f"Unknown field(s): {', '.join(unknown)}. Allowed: account, customer_email, reference."
+        )
     reference = body.get("reference")
     if isinstance(reference, int) and not isinstance(reference, bool):
         reference = str(reference)  # {"reference": 1001} means order 1001
@@ -80,12 +85,19 @@ def _parse_body(request) -> dict:
         account = str(account)
     if account is not None and not isinstance(account, str):
         raise InvalidInput('"account" must be an account id (a string) or "all".')
-    return {"reference": reference, "account": account or None}
+    email = body.get("customer_email") or ""
+    if not isinstance(email, str) or len(email) > MAX_EMAIL or (email and "@" not in email):
+        raise InvalidInput('"customer_email" must be an e-mail address.')
+    return {"reference": reference, "account": account or None, "customer_email": email.strip()}
 
 
-def _actor(api_key: ApiKey) -> lookups.Actor:
+def _actor(api_key: ApiKey, customer_email: str = "") -> lookups.Actor:
     return lookups.Actor(
-        source=LookupRecord.Source.WORKFLOW, actor_id=api_key.prefix, actor_name=api_key.name
+        source=LookupRecord.Source.WORKFLOW,
+        actor_id=api_key.prefix,
+        actor_name=api_key.name,
+        customer_email=customer_email,
+        language=gokarla_language(get_language()),
     )
 
 
@@ -122,7 +134,10 @@ def _action(request, action: str):
     lookup = lookups.shipment_lookup if action == "shipment" else lookups.order_lookup
     try:
         result = lookup(
-            workspace=workspace, reference=body["reference"], account=body["account"], actor=actor
+            workspace=workspace,
+            reference=body["reference"],
+            account=body["account"],
+            actor=_actor(api_key, body["customer_email"]),
         )
     except GoKarlaError as error:
         return _error(error)
@@ -130,7 +145,9 @@ def _action(request, action: str):
         return error_response(404, "not_found", "No such GoKarla account in this workspace.")
     hit = result.first
     if action == "shipment":
-        return JsonResponse({"shipment": shipment_json(hit.record), **source_json(hit)})
+        return JsonResponse(
+            {"shipment": shipment_json(hit.record), **source_json(hit), **resolution_json(hit)}
+        )
     newest = lookups.newest_first(result.hits)[0]
     return JsonResponse(
         {"order": order_json(newest.record), "matches": len(result.hits), **source_json(newest)}

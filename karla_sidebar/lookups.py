@@ -36,10 +36,11 @@ from karla_sidebar.breaker import (
 from karla_sidebar.gokarla import (
     AccessDenied,
     CredentialsRejected,
+    GoKarlaClient,
     GoKarlaError,
-    InvalidInput,
     NoAccountConnected,
     NotFound,
+    NoTrackingYet,
     Order,
     OrderNotFound,
     RateLimited,
@@ -47,13 +48,31 @@ from karla_sidebar.gokarla import (
     ShipmentNotFound,
     Unavailable,
     UnexpectedResponse,
+    tracking_key,
 )
-from karla_sidebar.models import LookupRecord
+from karla_sidebar.models import LookupRecord, ShipmentIndexEntry
+from karla_sidebar.shipment_index import (
+    shipment_index_digest,
+    shipment_index_entries,
+    shipment_index_forget,
+    shipment_index_size,
+    shipment_index_update,
+)
 
 ALL_ACCOUNTS = "all"
 # Failures of GoKarla itself, for which an older result beats an error card.
 STALE_OK = (Unavailable, RateLimited, UnexpectedResponse)
 CUSTOMER_ORDERS_LIMIT = 10
+# How many of a customer's orders a Get Shipment searches when the index does not know it.
+CUSTOMER_SEARCH_SIZE = 100
+
+
+class Resolution:
+    """How a Get Shipment found its order (``LookupRecord.resolved_by``)."""
+
+    INDEX = "index"
+    CUSTOMER = "customer"
+
 
 # Lookups across several accounts run side by side; the threads (and so their HTTP
 # sessions and kept-alive connections) live as long as the process.
@@ -68,6 +87,11 @@ class Actor:
     actor_id: str
     actor_name: str
     conversation: str = ""
+    # The conversation's customer (the launch's ``customer_email``): where Get Shipment looks
+    # when the shipment index does not know a tracking number.
+    customer_email: str = ""
+    # The viewer's language: GoKarla's event texts come in it (and are cached apart).
+    language: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +106,7 @@ class Hit:
     cached: bool = False
     # Served from an older result because GoKarla failed or was too slow.
     stale: bool = False
+    resolved_by: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,82 +136,193 @@ def _accounts_for(workspace: Workspace, account: str | int | None) -> list[GoKar
     return accounts
 
 
-def _cache_key(workspace: Workspace, account: GoKarlaAccount, action: str, reference: str) -> str:
+def _cache_key(
+    workspace: Workspace, account: GoKarlaAccount, action: str, reference: str, language: str
+) -> str:
     if action == LookupRecord.Action.SHIPMENT:
-        # GoKarla is asked for a tracking number without its spaces (a shipment id has none):
-        # "1Z999 AA1 0123456784" and "1Z999AA10123456784" are the same question.
-        reference = "".join(reference.split())
+        # "1Z999 AA1 0123456784", "1z999aa10123456784": the same question.
+        reference = tracking_key(reference)
     digest = hashlib.sha256(reference.strip().lower().encode()).hexdigest()[:32]
-    return f"lookup:{workspace.pk}:{account.pk}:{action}:{digest}"
+    return f"lookup:v2:{workspace.pk}:{account.pk}:{action}:{language or '-'}:{digest}"
 
 
-def _fetch(account: GoKarlaAccount, action: str, reference: str, breaker: dict):
-    """One call to GoKarla through the account's circuit breaker, whose state before the call
-    (``breaker``) the caller has read. Returns a list of Orders or a Shipment."""
-    client = account_client(account=account)  # an unreadable token fails before the breaker
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """What one account answered: the records, the orders GoKarla returned (they feed the
+    shipment index) and, for a shipment, how its order was found, or the index entry GoKarla
+    contradicted."""
+
+    records: list
+    orders: list[Order]
+    resolved_by: str = ""
+    contradicted: ShipmentIndexEntry | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _IndexChange:
+    """What an answer teaches the shipment index; written by the asking thread after the
+    fan-out (pool threads do not write to the database)."""
+
+    account: GoKarlaAccount
+    orders: list[Order]
+    forget: ShipmentIndexEntry | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """One account's part of a lookup: its hits, or its error; ``missed`` when GoKarla
+    answered a Get Shipment without the shipment (the caller words the not-found)."""
+
+    hits: list
+    error: GoKarlaError | None = None
+    index: _IndexChange | None = None
+    missed: bool = False
+    asked_gokarla: bool = False  # for a miss: whether GoKarla was asked at all
+
+
+def _fetch(account, action, reference, breaker: dict, actor: Actor, entry) -> _Answer:
+    """The account's answer, through its circuit breaker, whose state before the call
+    (``breaker``) the caller has read. Only a request GoKarla answered moves the breaker."""
+    # An unreadable token fails before the breaker.
+    client = account_client(account=account, language=actor.language)
     probing = breaker_check(account_id=account.pk, state=breaker)
-    answered = False
     try:
         if action == LookupRecord.Action.SHIPMENT:
-            result = client.shipment_get(reference)
+            answer = _find_shipment(client, reference, entry, actor)
         else:
-            result = client.order_find(reference)
-    except Unavailable:  # timeouts, connection errors, 5xx
-        answered = True
+            orders = client.order_find(reference)
+            answer = _Answer(records=orders, orders=orders)
+    except Unavailable:  # timeouts, connection errors, 5xx, not GoKarla's API
         if breaker_failure(account_id=account.pk):
             account_mark_failing(account=account, error=CircuitOpen())
         raise
-    except GoKarlaError as error:
-        # Refused before sending (bad input) says nothing of GoKarla; any answer means it is up.
-        if not (isinstance(error, InvalidInput) and error.status_code is None):
-            answered = True
+    except GoKarlaError:
+        if client.calls:  # any answer of GoKarla's means it is up
             breaker_success(account_id=account.pk)
         raise
     else:
-        answered = True
-        if breaker_success(account_id=account.pk):
+        if client.calls and breaker_success(account_id=account.pk):
             account_mark_connected(account=account)
-        return result
+        return answer
     finally:
-        if probing and not answered:
+        if probing and not client.calls:
             breaker_release(account_id=account.pk)
 
 
-def _ask(workspace, account, action, reference, use_cache) -> tuple[list[Hit], GoKarlaError | None]:
+def _find_shipment(client: GoKarlaClient, reference: str, entry, actor: Actor) -> _Answer:
+    """GoKarla has no shipment lookup: the index entry names the order, one search by its
+    uuid brings the live tracking; else the conversation customer's orders are searched.
+    No records: not found in either."""
+    contradicted = None
+    if entry is not None:
+        orders = client.orders_search(uuid=entry.order_uuid)
+        shipment = _shipment_in(orders, reference)
+        if shipment is not None:
+            return _Answer(records=[shipment], orders=orders, resolved_by=Resolution.INDEX)
+        contradicted = entry  # GoKarla no longer agrees: forget it, look further
+    orders = []
+    if actor.customer_email:
+        orders = client.orders_search(email_id=actor.customer_email, per_page=CUSTOMER_SEARCH_SIZE)
+        shipment = _shipment_in(orders, reference)
+        if shipment is not None:
+            return _Answer(
+                records=[shipment],
+                orders=orders,
+                resolved_by=Resolution.CUSTOMER,
+                contradicted=contradicted,
+            )
+    return _Answer(records=[], orders=orders, contradicted=contradicted)
+
+
+def _shipment_in(orders: list[Order], reference: str) -> Shipment | None:
+    """The shipment of these orders that ``reference`` names; NoTrackingYet for a draft."""
+    key = tracking_key(reference)
+    for order in orders:
+        shipment = order.shipment(reference)
+        if shipment is not None:
+            return shipment
+        if any(tracking_key(draft) == key for draft in order.draft_shipment_ids):
+            raise NoTrackingYet(status_code=200)
+    return None
+
+
+def _shipment_not_found(account, actor: Actor, asked_gokarla: bool) -> ShipmentNotFound:
+    """An honest not-found: what was searched, and what the agent can do instead."""
+    size, _ = shipment_index_size(account=account)
+    searched = f"among the {size} shipments Karla Sidebar knows of in {account.label}"
+    if actor.customer_email:
+        searched += f" or in the orders of {actor.customer_email}"
+    return ShipmentNotFound(
+        f"No shipment with that tracking number or ID {searched}. GoKarla cannot look up "
+        "tracking numbers directly: Get Order with the order number shows its shipments.",
+        status_code=200 if asked_gokarla else None,
+    )
+
+
+def _ask(workspace, account, action, reference, use_cache, actor: Actor, entry) -> _Asked:
     """Ask one account; a failure comes back as a value so other accounts still answer.
 
     Results are kept for LOOKUP_STALE_SECONDS but reused only while younger than
     LOOKUP_CACHE_SECONDS; when GoKarla fails or is slow, an older result is shown (stale)
-    rather than only an error.
+    rather than only an error. Every order GoKarla returns feeds the shipment index, written
+    only when it differs from what this question found last time. ``entry``: the shipment
+    index's entry for a Get Shipment (read before the fan-out).
     """
-    key = _cache_key(workspace, account, action, reference)
+    key = _cache_key(workspace, account, action, reference, actor.language)
     # The cached result and the breaker's state in one round trip to the cache.
     state = cache.get_many([key, breaker_state_key(account.pk)])
-    entry = state.get(key)
-    age = (timezone.now() - entry[1]).total_seconds() if entry else None
-    if entry and use_cache and age < settings.LOOKUP_CACHE_SECONDS:
-        return [_hit(account, r, entry[1], cached=True) for r in entry[0]], None
+    cached = state.get(key)
+    age = (timezone.now() - cached.fetched_at).total_seconds() if cached else None
+    if cached and use_cache and age < settings.LOOKUP_CACHE_SECONDS:
+        return _Asked([_hit(account, cached, r, cached=True) for r in cached.records])
     try:
-        result = _fetch(account, action, reference, state)
+        answer = _fetch(account, action, reference, state, actor, entry)
     except GoKarlaError as error:
-        if entry and isinstance(error, STALE_OK) and age < settings.LOOKUP_STALE_SECONDS:
-            return [_hit(account, r, entry[1], cached=True, stale=True) for r in entry[0]], None
-        return [], error
-    records = result if isinstance(result, list) else [result]
-    fetched_at = timezone.now()
-    cache.set(key, (records, fetched_at), settings.LOOKUP_STALE_SECONDS)
-    return [_hit(account, r, fetched_at) for r in records], None
+        if cached and isinstance(error, STALE_OK) and age < settings.LOOKUP_STALE_SECONDS:
+            return _Asked(
+                [_hit(account, cached, r, cached=True, stale=True) for r in cached.records]
+            )
+        return _Asked([], error)
+    digest = shipment_index_digest(answer.orders)
+    learnt = answer.orders if cached is None or cached.index_digest != digest else []
+    index = None
+    if learnt or answer.contradicted:
+        index = _IndexChange(account, learnt, answer.contradicted)
+    if not answer.records:
+        asked = entry is not None or bool(actor.customer_email)
+        return _Asked([], index=index, missed=True, asked_gokarla=asked)
+    fresh = _Cached(answer.records, timezone.now(), digest, answer.resolved_by)
+    cache.set(key, fresh, settings.LOOKUP_STALE_SECONDS)
+    return _Asked([_hit(account, fresh, r) for r in fresh.records], index=index)
 
 
-def _hit(account: GoKarlaAccount, record, fetched_at: datetime, *, cached=False, stale=False):
+def _index_learn(change: _IndexChange) -> None:
+    if change.forget is not None:
+        shipment_index_forget(entry=change.forget)
+    if change.orders:
+        shipment_index_update(
+            account=change.account, orders=change.orders, source=ShipmentIndexEntry.Source.LOOKUP
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Cached:
+    records: list
+    fetched_at: datetime
+    index_digest: str
+    resolved_by: str
+
+
+def _hit(account: GoKarlaAccount, entry: _Cached, record, *, cached=False, stale=False):
     return Hit(
         account_id=account.pk,
         account_label=account.label,
         shop_name=account.shop_name,
         record=record,
-        fetched_at=fetched_at,
+        fetched_at=entry.fetched_at,
         cached=cached,
         stale=stale,
+        resolved_by=entry.resolved_by,
     )
 
 
@@ -226,19 +362,29 @@ def _lookup(*, workspace, action, reference, account, actor: Actor, use_cache=Tr
         if len(accounts) == 1:
             record.account, record.account_label = accounts[0], accounts[0].label
         several = len(accounts) > 1
-        if several:
-            answers = list(
-                _executor.map(lambda a: _ask(workspace, a, action, reference, use_cache), accounts)
+        entries = (
+            shipment_index_entries(accounts=accounts, reference=reference)
+            if action == LookupRecord.Action.SHIPMENT
+            else {}
+        )
+
+        def ask(account):
+            return _ask(
+                workspace, account, action, reference, use_cache, actor, entries.get(account.pk)
             )
-        else:
-            answers = [_ask(workspace, accounts[0], action, reference, use_cache)]
+
+        answers = list(_executor.map(ask, accounts)) if several else [ask(accounts[0])]
         errors = []
-        for (account_hits, error), asked in zip(answers, accounts, strict=True):
-            hits.extend(account_hits)
-            if error is not None:
-                errors.append(error)
-                if isinstance(error, CredentialsRejected | AccessDenied):
-                    account_mark_failing(account=asked, error=error)
+        for asked, account in zip(answers, accounts, strict=True):
+            hits.extend(asked.hits)
+            if asked.index is not None:
+                _index_learn(asked.index)
+            if asked.missed:
+                errors.append(_shipment_not_found(account, actor, asked.asked_gokarla))
+            if asked.error is not None:
+                errors.append(asked.error)
+                if isinstance(asked.error, CredentialsRejected | AccessDenied):
+                    account_mark_failing(account=account, error=asked.error)
         if not hits:
             raise _worst(errors, action, several)
     except GoKarlaError as error:
@@ -254,6 +400,7 @@ def _lookup(*, workspace, action, reference, account, actor: Actor, use_cache=Tr
         record.stale = any(hit.stale for hit in hits)
         record.upstream_status = None if record.cached else 200
         record.summary = _storable(_summary(hits))
+        record.resolved_by = hits[0].resolved_by
         if len({hit.account_id for hit in hits}) == 1 and not record.account_id:
             record.account_id, record.account_label = hits[0].account_id, hits[0].account_label
         return LookupResult(
@@ -281,7 +428,8 @@ def order_lookup(*, workspace, reference, account=None, actor: Actor, use_cache=
 
 
 def shipment_lookup(*, workspace, reference, account=None, actor: Actor, use_cache=True):
-    """Find one shipment by shipment id or tracking number. Raises GoKarlaError."""
+    """Find one shipment by shipment id or tracking number (through the shipment index, then
+    the conversation customer's orders). Raises GoKarlaError."""
     return _lookup(
         workspace=workspace,
         action=LookupRecord.Action.SHIPMENT,

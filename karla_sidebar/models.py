@@ -30,6 +30,7 @@ class LookupRecord(models.Model):
         UNAVAILABLE = "unavailable", "GoKarla unavailable"
         TIMEOUT = "timeout", "Timed out"
         UNEXPECTED_RESPONSE = "unexpected_response", "Unexpected response"
+        NOT_GOKARLA_API = "not_gokarla_api", "Not GoKarla's API"
         INVALID_INPUT = "invalid_input", "Invalid input"
         NO_ACCOUNT = "no_account", "No account connected"
 
@@ -53,6 +54,8 @@ class LookupRecord(models.Model):
     cached = models.BooleanField(default=False)
     # Answered with an older result (cached is set too) because GoKarla failed or timed out.
     stale = models.BooleanField(default=False)
+    # How a Get Shipment found its order (GoKarla cannot look up shipments itself).
+    resolved_by = models.CharField(max_length=10, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -93,9 +96,60 @@ class LookupRecord(models.Model):
     def found(self) -> bool:
         return self.outcome == self.Outcome.FOUND
 
+    RESOLUTIONS = {
+        "index": "found through the shipment index",
+        "customer": "found in the customer's orders",
+    }
+
+    @property
+    def resolved_by_label(self) -> str:
+        return self.RESOLUTIONS.get(self.resolved_by, "")
+
     @property
     def upstream_status_shown(self) -> int | None:
         """GoKarla's status where it says something: not for an answer (found, not found,
         no tracking yet: GoKarla answered 200), yes for a refusal or an odd answer."""
         answered = {self.Outcome.FOUND, self.Outcome.NOT_FOUND, self.Outcome.NO_TRACKING_YET}
         return None if self.outcome in answered else self.upstream_status
+
+
+class ShipmentIndexEntry(models.Model):
+    """Where a shipment is: GoKarla has no shipment lookup, so the app remembers, per account,
+    which order each tracking number and shipment id belongs to (and the tracking's last state,
+    for the Accounts tab and sync). Keys are ``tracking_key``s: no spaces or dashes, upper case.
+    A draft shipment (no tracking number yet) is kept by its id only."""
+
+    class Source(models.TextChoices):
+        LOOKUP = "lookup", "Lookup"
+        WEBHOOK = "webhook", "Webhook"
+        SYNC = "sync", "Sync"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(GoKarlaAccount, on_delete=models.CASCADE, related_name="+")
+    shipment_id = models.CharField(max_length=100)
+    shipment_key = models.CharField(max_length=100)
+    tracking_number = models.CharField(max_length=100, blank=True)
+    tracking_key = models.CharField(max_length=100, blank=True)
+    order_uuid = models.CharField(max_length=100)
+    order_number = models.CharField(max_length=100, blank=True)
+    carrier_reference = models.CharField(max_length=50, blank=True)
+    phase = models.CharField(max_length=40, blank=True)
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)  # GoKarla's, of the tracking
+    source = models.CharField(max_length=10, choices=Source.choices)
+    indexed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "shipment_id"], name="one_index_entry_per_shipment"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "tracking_key"], name="shipment_by_tracking"),
+            models.Index(fields=["workspace", "shipment_key"], name="shipment_by_id"),
+            models.Index(fields=["account", "-indexed_at"], name="shipment_by_account"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tracking_number or self.shipment_id} → order {self.order_number}"

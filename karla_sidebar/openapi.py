@@ -18,6 +18,7 @@ ERROR_CODES = [
     "access_denied",
     "unavailable",
     "unexpected_response",
+    "not_gokarla_api",
     "timeout",
     "method_not_allowed",
 ]
@@ -67,6 +68,14 @@ SCHEMAS = {
                 "Default: the workspace's default account.",
                 "examples": ["all"],
             },
+            "customer_email": {
+                "type": "string",
+                "maxLength": 254,
+                "description": "get-shipment only: the customer's e-mail address. GoKarla "
+                "cannot look up a tracking number itself; when Karla Sidebar's shipment index "
+                "does not know it, this customer's orders are searched.",
+                "examples": ["jane@example.com"],
+            },
         },
         "required": ["reference"],
         "additionalProperties": False,
@@ -104,6 +113,22 @@ SCHEMAS = {
             "shipment_id": _nullable(STRING),
         }
     ),
+    "EventInfo": _object(
+        {
+            "pickup_point": _nullable(STRING),
+            "pickup_point_url": _nullable(STRING),
+            "pickup_time": _nullable(TIME),
+            "pickup_opening_hours": {
+                "type": "object",
+                "additionalProperties": STRING,
+                "description": "Opening hours by days, as GoKarla gives them.",
+            },
+            "mail_message": _nullable(STRING),
+            "merchant_name": _nullable(STRING),
+            "preferred_delivery_date": _nullable(TIME),
+            "date": _nullable(TIME),
+        }
+    ),
     "Event": _object(
         {
             "time": _nullable(TIME),
@@ -111,11 +136,26 @@ SCHEMAS = {
             "location": STRING,
             "event_key": STRING,
             "phase": STRING,
+            "additional_info": _nullable({"$ref": "#/components/schemas/EventInfo"}),
+        }
+    ),
+    "Pickup": _object(
+        {
+            "type": _nullable(
+                {"type": "string", "description": "shop, neighbor, locker or letterbox"}
+            ),
+            "name": STRING,
+            "address": _nullable({"$ref": "#/components/schemas/Address"}),
+            "url": _nullable(STRING),
+            "opening_hours": _nullable(STRING),
+            "until": _nullable(TIME),
+            "pickup_time": _nullable(TIME),
         }
     ),
     "Shipment": _object(
         {
             "id": STRING,
+            "order_id": _nullable(STRING),
             "order_number": _nullable(STRING),
             "carrier": _object({"reference": STRING, "name": STRING}),
             "tracking_number": STRING,
@@ -126,7 +166,21 @@ SCHEMAS = {
             "exception": {"type": "boolean"},
             "phase": _nullable(STRING),
             "last_event": _nullable({"$ref": "#/components/schemas/Event"}),
-            "estimated_delivery": _nullable(_object({"from": DATE, "to": DATE})),
+            "estimated_delivery": _nullable(
+                _object(
+                    {
+                        "from": _nullable({"anyOf": [DATE, TIME]}),
+                        "to": _nullable({"anyOf": [DATE, TIME]}),
+                        "text": {
+                            "type": ["string", "null"],
+                            "description": "GoKarla's own words for the ETA (its format is "
+                            "not documented), in `language`, when it is not a date.",
+                        },
+                        "language": _nullable(STRING),
+                    }
+                )
+            ),
+            "pickup": _nullable({"$ref": "#/components/schemas/Pickup"}),
             "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}},
             "updated_at": _nullable(TIME),
         }
@@ -152,7 +206,8 @@ SCHEMAS = {
                 {
                     "status": {
                         "type": "string",
-                        "description": '"paid" unless GoKarla reports one',
+                        "description": 'Always "paid": GoKarla has no payment field and '
+                        "receives orders once they are accepted and paid.",
                     },
                     "reported_by_gokarla": {"type": "boolean"},
                     "label": STRING,
@@ -171,8 +226,12 @@ SCHEMAS = {
                 "items": _object(
                     {
                         "code": STRING,
+                        "type": _nullable(STRING),
                         "amount": _nullable({"$ref": "#/components/schemas/Money"}),
-                        "type": STRING,
+                        "percentage": {
+                            "type": ["string", "null"],
+                            "description": 'For a percentage discount: "10.0" is 10 %.',
+                        },
                     }
                 ),
             },
@@ -214,6 +273,12 @@ SCHEMAS = {
             "fetched_at": TIME,
             "cached": {"type": "boolean"},
             "stale": STALE,
+            "resolved_by": {
+                "type": ["string", "null"],
+                "enum": ["index", "customer", None],
+                "description": "How the shipment's order was found: Karla Sidebar's shipment "
+                "index, or the customer's orders (`customer_email`).",
+            },
         }
     ),
     "Error": _object(

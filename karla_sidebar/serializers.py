@@ -6,11 +6,22 @@ with a decimal string, status values from closed lists (``OrderStatus``, ``Shipm
 
 from decimal import Decimal
 
-from karla_sidebar.gokarla import Address, LineItem, Order, Shipment, TrackingEvent
+from karla_sidebar.gokarla import (
+    Address,
+    Discount,
+    Eta,
+    EventInfo,
+    LineItem,
+    Order,
+    Pickup,
+    Shipment,
+    TrackingEvent,
+)
 from karla_sidebar.lookups import Hit
 
 
 def _time(value) -> str | None:
+    """ISO 8601: a date-time with its offset, or a date GoKarla gave without a time."""
     return value.isoformat() if value else None
 
 
@@ -48,6 +59,21 @@ def _line_item(item: LineItem, currency: str) -> dict:
     }
 
 
+def _event_info(info: EventInfo | None) -> dict | None:
+    if info is None:
+        return None
+    return {
+        "pickup_point": info.pickup_point or None,
+        "pickup_point_url": info.pickup_point_url or None,
+        "pickup_time": _time(info.pickup_time),
+        "pickup_opening_hours": dict(info.pickup_opening_hours),
+        "mail_message": info.mail_message or None,
+        "merchant_name": info.merchant_name or None,
+        "preferred_delivery_date": _time(info.preferred_delivery_date),
+        "date": _time(info.date),
+    }
+
+
 def _event(event: TrackingEvent | None) -> dict | None:
     if event is None:
         return None
@@ -57,13 +83,49 @@ def _event(event: TrackingEvent | None) -> dict | None:
         "location": event.location,
         "event_key": event.event_key,
         "phase": event.phase,
+        "additional_info": _event_info(event.additional_info),
+    }
+
+
+def _eta(eta: Eta | None) -> dict | None:
+    if eta is None:
+        return None
+    return {
+        "from": _time(eta.start),
+        "to": _time(eta.end or eta.start),
+        "text": eta.text or None,
+        "language": eta.language or None,
+    }
+
+
+def _pickup(pickup: Pickup | None) -> dict | None:
+    if pickup is None:
+        return None
+    return {
+        "type": pickup.type or None,
+        "name": pickup.name,
+        "address": _address(pickup.address),
+        "url": pickup.url or None,
+        "opening_hours": pickup.opening_hours or None,
+        "until": _time(pickup.until),
+        "pickup_time": _time(pickup.pickup_time),
+    }
+
+
+def _discount(discount: Discount, currency: str) -> dict:
+    percentage = discount.is_percentage and discount.amount is not None
+    return {
+        "code": discount.code,
+        "type": discount.type or None,
+        "amount": None if discount.is_percentage else _money(discount.amount, currency),
+        "percentage": f"{discount.amount:f}" if percentage else None,
     }
 
 
 def shipment_json(shipment: Shipment) -> dict:
-    eta = shipment.eta
     return {
         "id": shipment.id,
+        "order_id": shipment.order_uuid or None,
         "order_number": shipment.order_number or None,
         "carrier": {"reference": shipment.carrier_reference, "name": shipment.carrier_name},
         "tracking_number": shipment.tracking_number,
@@ -74,11 +136,8 @@ def shipment_json(shipment: Shipment) -> dict:
         "exception": shipment.has_exception,
         "phase": shipment.phase or None,
         "last_event": _event(shipment.last_event),
-        "estimated_delivery": (
-            {"from": eta.start.isoformat(), "to": (eta.end or eta.start).isoformat()}
-            if eta
-            else None
-        ),
+        "estimated_delivery": _eta(shipment.eta),
+        "pickup": _pickup(shipment.pickup),
         "events": [_event(event) for event in shipment.events],
         "updated_at": _time(shipment.updated_at),
     }
@@ -97,21 +156,15 @@ def order_json(order: Order) -> dict:
         "placed_at": _time(order.placed_at),
         "customer": {"name": order.customer_name, "email": order.email or None},
         "shipping_address": _address(order.address),
-        "payment": {
-            "status": order.payment_status if order.payment_status_reported else "paid",
-            "reported_by_gokarla": order.payment_status_reported,
-            "label": order.payment_label,
-        },
+        # GoKarla has no payment field: its orders are accepted and paid.
+        "payment": {"status": "paid", "reported_by_gokarla": False, "label": order.payment_label},
         "fulfillment": {
             "expected_shipments": order.shipments_total,
             "fulfilled_shipments": order.fulfilled_shipments,
             "label": order.fulfillment_label,
         },
         "line_items": [_line_item(item, currency) for item in order.line_items],
-        "discounts": [
-            {"code": d.code, "amount": _money(d.amount, currency), "type": d.type}
-            for d in order.discounts
-        ],
+        "discounts": [_discount(discount, currency) for discount in order.discounts],
         "totals": {
             "subtotal": _money(order.subtotal, currency),
             "shipping": _money(order.shipping, currency),
@@ -129,3 +182,9 @@ def source_json(hit: Hit) -> dict:
         "cached": hit.cached,
         "stale": hit.stale,
     }
+
+
+def resolution_json(hit: Hit) -> dict:
+    """How Get Shipment found the shipment's order: the shipment index or the customer's
+    orders (GoKarla cannot look a shipment up itself)."""
+    return {"resolved_by": hit.resolved_by or None}

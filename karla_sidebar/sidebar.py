@@ -13,13 +13,14 @@ from django.http import Http404
 from django.shortcuts import render
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors
 from accounts.timezones import zone_or_none
 from karla_sidebar import lookups
-from karla_sidebar.gokarla import GoKarlaError, InvalidInput, NotFound
+from karla_sidebar.gokarla import GoKarlaError, InvalidInput, NotFound, gokarla_language
 from karla_sidebar.launch import (
     LaunchRefused,
     SidebarSession,
@@ -105,6 +106,8 @@ def _actor(session: SidebarSession) -> lookups.Actor:
         actor_id=session.agent_id,
         actor_name=session.agent_name,
         conversation=session.conversation,
+        customer_email=session.customer_email,
+        language=gokarla_language(get_language()),
     )
 
 

@@ -14,8 +14,14 @@ ADD = ACCOUNTS + "add/"
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-def add(client, url, username, token, label="", **extra):
-    data = {"url": url, "username": username, "api_token": token, "label": label}
+def add(client, url, username, token, label="", shop_slug="", **extra):
+    data = {
+        "url": url,
+        "username": username,
+        "api_token": token,
+        "label": label,
+        "shop_slug": shop_slug,
+    }
     return client.post(ADD, data, **HTMX, **extra)
 
 
@@ -88,25 +94,75 @@ def test_connect_failure_explains_next_to_field_and_keeps_input(
     assert not GoKarlaAccount.objects.exists()
 
 
+SHOP_ROOT = "https://acme.gokarla.io/api/v1/shops/acme"
+API_ROOT = "https://api.gokarla.io/v1/shops/acme"
+
+
 @responses.activate
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    ("upstream", "field", "message"),
+    ("upstream", "message"),
     [
         (
-            {"status": 404, "json": {"key": "shop_not_found", "message": "x", "errors": []}},
-            "url",
-            "no shop at this URL",
+            {"status": 404, "json": {"detail": "Not Found"}},
+            "No GoKarla API answered at https://acme.gokarla.io/api/v1 and "
+            "https://api.gokarla.io/v1. Check the GoKarla URL",
         ),
-        ({"body": requests.ConnectionError("refused")}, "url", "not available"),
-        ({"body": requests.ReadTimeout("slow")}, "url", "did not answer in time"),
+        (
+            {"status": 200, "body": "<html>Sign in</html>", "content_type": "text/html"},
+            "No GoKarla API answered at",
+        ),
+        ({"body": requests.ConnectionError("refused")}, "could not be reached at"),
+        ({"body": requests.ReadTimeout("slow")}, "could not be reached at"),
     ],
 )
-def test_connect_shop_and_network_failures_point_at_url(alice_client, upstream, field, message):
-    responses.get("https://acme.gokarla.io/api/v1/shops/acme", **upstream)
+def test_connect_tries_each_api_root_and_then_points_at_the_url(alice_client, upstream, message):
+    responses.get(SHOP_ROOT, **upstream)
+    responses.get(API_ROOT, **upstream)
     response = add(alice_client, "https://acme.gokarla.io", "acme", "tok-123")
-    assert message in field_errors(response, field)
+    assert message in field_errors(response, "url")
+    asked = [call.request.url for call in responses.calls]
+    assert (asked[0], asked[-1]) == (SHOP_ROOT, API_ROOT)
     assert "refused" not in response.content.decode()  # no socket text shown
+
+
+@responses.activate
+@pytest.mark.django_db
+def test_connect_stores_the_api_root_that_answered(alice_client, workspace):
+    responses.get(SHOP_ROOT, status=404, json={"detail": "Not Found"})
+    responses.get(API_ROOT, json={"slug": "acme", "name": "Acme Store"})
+    response = add(alice_client, "https://acme.gokarla.io", "sidebar-key", "tok-123")
+    account = GoKarlaAccount.objects.get(workspace=workspace)
+    assert (account.url, account.api_root, account.shop_slug) == (
+        "https://acme.gokarla.io",
+        "https://api.gokarla.io/v1",
+        "acme",
+    )
+    body = response.content.decode()
+    assert "shop “acme” at https://api.gokarla.io/v1" in body
+    assert "https://api.gokarla.io/v1" in alice_client.get(ACCOUNTS).content.decode()
+
+
+@responses.activate
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url", "username", "shop_slug", "advice"),
+    [
+        ("https://acme.gokarla.io", "acme", "", "taken from the GoKarla URL"),
+        ("https://api.gokarla.io/v1/", "acme", "", "taken from the username"),
+        ("https://api.gokarla.io/v1/", "key-name", "acme", "Check the shop slug under More"),
+    ],
+)
+def test_no_such_shop_says_where_the_slug_came_from(alice_client, url, username, shop_slug, advice):
+    shop_gone = {"key": "shop_not_found", "message": "Shop not found.", "errors": []}
+    responses.get(SHOP_ROOT, status=404, json=shop_gone)
+    responses.get(API_ROOT, status=404, json=shop_gone)
+    response = add(alice_client, url, username, "tok-123", shop_slug=shop_slug)
+    errors = field_errors(response, "shop_slug")
+    assert "GoKarla has no shop “acme”." in errors
+    assert advice in errors
+    assert '<details class="more-options" open>' in response.content.decode()
+    assert len(responses.calls) == 1  # GoKarla answered: no other address is tried
 
 
 @responses.activate
@@ -342,3 +398,32 @@ def test_times_follow_the_viewers_time_zone(alice_client, shop_account):
     assert '+09:00"' in alice_client.get(ACCOUNTS).content.decode()
     alice_client.cookies["karla_tz"] = "Not/AZone"  # ignored: the server's zone (UTC)
     assert '+00:00"' in alice_client.get(ACCOUNTS).content.decode()
+
+
+def test_connect_the_popup_shop_with_gokarla_s_v1_path(alice_client, workspace, sandbox_settings):
+    response = add(alice_client, f"{sandbox_settings.url}/v1/", "demo-popup", "karla-popup-token")
+    assert response.status_code == 200
+    account = GoKarlaAccount.objects.get(workspace=workspace)
+    assert (account.api_root, account.shop_slug, account.shop_name) == (
+        f"{sandbox_settings.url}/v1",
+        "demo-popup",
+        "Demo Pop-up Store",
+    )
+    assert f"shop “demo-popup” at {sandbox_settings.url}/v1" in response.content.decode()
+
+
+def test_a_wrong_shop_slug_in_more_options_is_no_such_shop(
+    alice_client, workspace, sandbox_settings
+):
+    response = add(
+        alice_client,
+        f"{sandbox_settings.url}/v1/",
+        "demo-popup",
+        "karla-popup-token",
+        shop_slug="demo-popp",
+    )
+    assert response.status_code == 422
+    assert field_errors(response, "shop_slug") == (
+        "GoKarla has no shop “demo-popp”. Check the shop slug under More options."
+    )
+    assert not GoKarlaAccount.objects.exists()

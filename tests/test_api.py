@@ -63,14 +63,48 @@ def test_get_order_returns_the_documented_shape(client, acme_key, shop_account):
 
 
 def test_get_shipment_returns_the_documented_shape(client, acme_key, shop_account):
+    call(client, ORDER, acme_key, {"reference": "1001"})  # the order's shipments are now known
     response = call(client, SHIPMENT, acme_key, {"reference": "00340434161094042557"})
     assert response.status_code == 200
     body = response.json()
     validate(body, "ShipmentResponse")
+    assert body["resolved_by"] == "index"
     shipment = body["shipment"]
     assert shipment["carrier"] == {"reference": "dhl", "name": "DHL"}
-    assert shipment["status"] == "in_transit" and shipment["estimated_delivery"]
+    assert shipment["status"] == "in_transit"
+    eta = shipment["estimated_delivery"]
+    assert eta["language"] == "de" and eta["text"] and eta["from"] is None
     assert shipment["last_event"]["time"]
+    assert shipment["order_number"] == "1001" and shipment["order_id"]
+
+
+def test_get_shipment_of_an_unknown_tracking_number_says_what_was_searched(
+    client, acme_key, shop_account
+):
+    response = call(client, SHIPMENT, acme_key, {"reference": "00340434161094042557"})
+    assert response.status_code == 404
+    body = response.json()
+    validate(body, "Error")
+    assert body["error"]["code"] == "not_found"
+    assert "among the 0 shipments Karla Sidebar knows of in Demo Shop" in body["error"]["message"]
+    assert "GoKarla cannot look up tracking numbers directly" in body["error"]["message"]
+
+
+def test_get_shipment_searches_the_customer_s_orders(client, acme_key, shop_account):
+    body = {"reference": "1Z999 AA1 0123456784", "customer_email": "anna.huber@example.com"}
+    response = call(client, SHIPMENT, acme_key, body)
+    assert response.status_code == 200
+    assert response.json()["resolved_by"] == "customer"
+    assert response.json()["shipment"]["status"] == "delayed"
+    again = call(client, SHIPMENT, acme_key, {"reference": "1Z999AA10123456784"})
+    assert again.json()["resolved_by"] in ("customer", "index")  # cached, or from the index
+
+
+@pytest.mark.parametrize("email", [5, "no-at-sign", "x" * 250 + "@a.de"])
+def test_a_bad_customer_email_is_refused(client, acme_key, shop_account, email):
+    response = call(client, SHIPMENT, acme_key, {"reference": "X1", "customer_email": email})
+    assert response.status_code == 400
+    assert "customer_email" in response.json()["error"]["message"]
 
 
 def test_email_search_answers_the_newest_order(client, acme_key, shop_account):

@@ -11,23 +11,25 @@ from karla_sidebar.gokarla import (
     CredentialsRejected,
     Endpoint,
     GoKarlaClient,
-    NoTrackingYet,
+    NotGoKarlaAPI,
     OrderNotFound,
     OrderStatus,
     RateLimited,
-    ShipmentNotFound,
     ShipmentStatus,
     ShopNotFound,
     TimedOut,
     TokenRevoked,
     Unavailable,
     UnexpectedResponse,
-    endpoint_from_url,
+    endpoint_candidates,
+    first_answering,
 )
+from karla_sidebar.gokarla.client import ORDERS_PATH
 
 DHL_1001 = "00340434161094042557"
 UPS_1006 = "1Z999AA10123456784"
 EXTERNAL_ID_1001 = "5712345601001"
+HERMES_1005 = "10037492015842"
 # Draft shipments (no tracking number yet), as documented in sandbox.data.
 DRAFT_1002 = "5c76cf4e-f62f-47c2-bcd4-722953d5582a"
 DRAFT_1003 = "cf6bf46d-6d6b-4529-a3e3-aa85929d550e"
@@ -38,7 +40,7 @@ def connect(sandbox_settings):
     """A client for a sandbox shop, its endpoint built from the sandbox URL like an admin's."""
 
     def connect(username="demo-shop", token="karla-demo-token", **options):
-        endpoint = endpoint_from_url(sandbox_settings.url, username=username)
+        endpoint = endpoint_candidates(sandbox_settings.url, username=username).endpoints[0]
         return GoKarlaClient(endpoint, username=username, token=token, **options)
 
     return connect
@@ -80,10 +82,13 @@ class TestAnchorOrders:
         [shipment] = order.shipments
         assert shipment.status is ShipmentStatus.IN_TRANSIT
         assert (shipment.carrier_name, shipment.tracking_number) == ("DHL", DHL_1001)
-        assert shipment.eta is not None
+        assert shipment.eta.language == "de"
+        assert shipment.eta.text  # GoKarla's own words, not a date
         assert len(shipment.events) >= 3
-        times = [event.time for event in shipment.events]
+        assert any(event.time is None for event in shipment.events)
+        times = [event.time for event in shipment.events if event.time]
         assert times == sorted(times, reverse=True)
+        assert shipment.last_event.event_key == "DEPARTURE_FROM_TRANSPORT_HUB"
 
     def test_1001_by_name_and_by_uuid(self, shop):
         order = only(shop.order_find("1001"))
@@ -103,13 +108,23 @@ class TestAnchorOrders:
             ShipmentStatus.DELIVERED
         ]
 
-    def test_1004_is_cancelled(self, shop):
-        assert only(shop.order_find("1004")).status is OrderStatus.CANCELLED
+    def test_1004_is_placed_with_nothing_that_says_cancelled(self, shop):
+        assert only(shop.order_find("1004")).status is OrderStatus.PLACED
 
-    def test_1005_is_delivered(self, shop):
+    def test_1005_is_delivered_by_hermes_with_a_percentage_discount(self, shop):
         order = only(shop.order_find("1005"))
         assert order.status is OrderStatus.DELIVERED
         assert order.email == "jane@example.com"
+        [shipment] = order.shipments
+        assert (shipment.carrier_name, shipment.tracking_number) == ("Hermes", HERMES_1005)
+        assert [(d.code, d.is_percentage) for d in order.discounts] == [("WELCOME10", True)]
+
+    def test_1011_waits_at_a_packstation(self, shop):
+        [shipment] = only(shop.order_find("1011")).shipments
+        assert shipment.status is ShipmentStatus.READY_FOR_PICKUP
+        assert shipment.pickup.name == "DHL Packstation 152"
+        assert shipment.pickup.type == "locker"
+        assert "04109 Leipzig" in shipment.pickup.address_line
 
     def test_jane_has_1001_and_1005(self, shop):
         numbers = {order.order_number for order in shop.order_find("jane@example.com")}
@@ -120,14 +135,17 @@ class TestAnchorOrders:
         assert shipment.status is ShipmentStatus.DELAYED
         assert shipment.is_delayed
         assert (shipment.carrier_name, shipment.tracking_number) == ("UPS", UPS_1006)
+        assert shipment.eta.is_window
 
     def test_1007_delivery_failed(self, shop):
         [shipment] = only(shop.order_find("1007")).shipments
         assert shipment.status is ShipmentStatus.DELIVERY_FAILED
 
-    def test_demo_outlet_2001_is_fulfilled(self, connect):
+    def test_demo_outlet_2001_is_fulfilled_by_deutsche_post(self, connect):
         outlet = connect("demo-outlet", "karla-outlet-token")
-        assert only(outlet.order_find("2001")).status is OrderStatus.FULFILLED
+        order = only(outlet.order_find("2001"))
+        assert order.status is OrderStatus.FULFILLED
+        assert order.shipments[0].carrier_name == "Deutsche Post"
 
     def test_unknown_order_is_not_found(self, shop, requests_logged):
         with pytest.raises(OrderNotFound):
@@ -149,58 +167,62 @@ class TestAnchorOrders:
             shop.order_find("2001")
 
 
-class TestShipments:
-    def test_by_tracking_number(self, shop):
-        shipment = shop.shipment_get(DHL_1001)
-        assert shipment.order_number == "1001"
-        assert shipment.status is ShipmentStatus.IN_TRANSIT
-        assert shipment.carrier_name == "DHL"
-
-    def test_by_id(self, shop):
-        [tracked] = only(shop.order_find("1001")).shipments
-        shipment = shop.shipment_get(tracked.id.upper())
-        assert (shipment.id, shipment.tracking_number) == (tracked.id, DHL_1001)
-
-    def test_delayed_by_tracking_number(self, shop):
-        assert shop.shipment_get(UPS_1006).status is ShipmentStatus.DELAYED
+class TestWhatTheSandboxDoesNotHave:
+    """GoKarla has no shipment lookup: the sandbox says so as GoKarla's server would."""
 
     @pytest.mark.parametrize(
-        ("typed", "expected"),
-        [
-            ("1Z999 AA1 0123456784", UPS_1006),  # as UPS prints it
-            (" 1Z999 AA1 012 345 6784 ", UPS_1006),
-            ("0034 0434 1610 9404 2557", DHL_1001),
-        ],
+        "path", [f"shipments/{DHL_1001}", "shipments", f"orders/{DRAFT_1002}", "tracking"]
     )
-    def test_a_tracking_number_typed_with_spaces(self, shop, requests_logged, typed, expected):
-        assert shop.shipment_get(typed).tracking_number == expected
-        assert requests_logged() == ["200"]
-
-    @pytest.mark.parametrize(
-        ("draft", "order_number"), [(DRAFT_1002, "1002"), (DRAFT_1003, "1003")]
-    )
-    def test_a_draft_shipment_is_no_tracking_yet(self, shop, requests_logged, draft, order_number):
-        expected = {
-            product.shipment_id for product in only(shop.order_find(order_number)).line_items
-        }
-        assert draft in expected
-        for reference in (draft, draft.upper()):
-            with pytest.raises(NoTrackingYet) as caught:
-                shop.shipment_get(reference)
-            assert caught.value.status_code == 200
-            assert caught.value.message == NoTrackingYet.default_message
-            assert "No tracking data yet" in caught.value.message
-        assert requests_logged()[-2:] == ["200", "200"]
-
-    def test_another_shops_draft_is_not_found(self, connect):
-        with pytest.raises(ShipmentNotFound):
-            connect("demo-outlet", "karla-outlet-token").shipment_get(DRAFT_1002)
-
-    @pytest.mark.parametrize("reference", ["NOPE-123", "8f0c1f4e-3b7a-4c1e-9a55-2f1d8c6b7a10"])
-    def test_unknown_shipment_is_not_found(self, shop, reference):
-        with pytest.raises(ShipmentNotFound) as caught:
-            shop.shipment_get(reference)
+    def test_an_unknown_route_is_not_gokarla_s_api(self, shop, path):
+        with pytest.raises(NotGoKarlaAPI) as caught:
+            shop._get(f"shops/demo-shop/{path}", {}, _deadline(), not_found=OrderNotFound)
         assert caught.value.status_code == 404
+
+    def test_drafts_are_named_by_line_items_only(self, shop):
+        order = only(shop.order_find("1002"))
+        assert order.draft_shipment_ids == (DRAFT_1002,)
+        assert order.shipments == ()
+
+    def test_orders_changed_since_a_moment(self, shop, sandbox):
+        since = sandbox.started_at.isoformat()
+        changed = shop.orders_search(shipment_updated_since=since, per_page=100)
+        assert all(
+            any(s.updated_at and s.updated_at >= sandbox.started_at for s in order.shipments)
+            for order in changed
+        )
+
+    def test_paging_through_the_generated_orders(self, shop, sandbox):
+        start = (sandbox.started_at.replace(microsecond=0)).isoformat()
+        first = shop.orders_search(order_placed_to=start, per_page=100)
+        second = shop.orders_search(order_placed_to=start, per_page=100, page=2)
+        assert len(first) == 100
+        assert second and {o.uuid for o in first}.isdisjoint({o.uuid for o in second})
+
+
+def _deadline():
+    from karla_sidebar.gokarla.client import _Deadline
+
+    return _Deadline(5)
+
+
+class TestConnectRoots:
+    def test_the_typed_v1_path_answers(self, sandbox_settings):
+        candidates = endpoint_candidates(f"{sandbox_settings.url}/v1/", username="demo-popup")
+        endpoint, shop = first_answering(
+            candidates.endpoints, username="demo-popup", token="karla-popup-token"
+        )
+        assert endpoint.api_root == f"{sandbox_settings.url}/v1"
+        assert shop.name == "Demo Pop-up Store"
+
+    def test_a_wrong_slug_is_no_such_shop(self, sandbox_settings):
+        candidates = endpoint_candidates(
+            sandbox_settings.url, username="demo-popup", shop_slug="demo-popp"
+        )
+        with pytest.raises(ShopNotFound):
+            first_answering(candidates.endpoints, username="demo-popup", token="karla-popup-token")
+
+    def test_the_orders_path_is_the_documented_one(self):
+        assert ORDERS_PATH == "shops/{slug}/orders"
 
 
 class TestCredentials:
@@ -227,36 +249,27 @@ class TestCredentials:
         assert "API access is not enabled" in caught.value.message
 
     def test_key_of_another_shop(self, sandbox_settings):
-        endpoint = Endpoint(
-            url=sandbox_settings.url,
-            api_root=f"{sandbox_settings.url}/api/v1",
-            shop_slug="demo-shop",
-        )
+        endpoint = Endpoint(api_root=f"{sandbox_settings.url}/api/v1", shop_slug="demo-shop")
         client = GoKarlaClient(endpoint, username="demo-outlet", token="karla-outlet-token")
         with pytest.raises(AccessDenied) as caught:
             client.verify()
         assert "belongs to another shop" in caught.value.message
 
     def test_unknown_shop(self, sandbox_settings):
-        endpoint = Endpoint(
-            url=sandbox_settings.url,
-            api_root=f"{sandbox_settings.url}/api/v1",
-            shop_slug="no-such-shop",
-        )
+        endpoint = Endpoint(api_root=f"{sandbox_settings.url}/api/v1", shop_slug="no-such-shop")
         client = GoKarlaClient(endpoint, username="demo-shop", token="karla-demo-token")
         with pytest.raises(ShopNotFound) as caught:
             client.verify()
         assert caught.value.status_code == 404
-        assert "Check the GoKarla URL" in caught.value.message
+        assert "no shop with this slug" in caught.value.message
         with pytest.raises(ShopNotFound):
             client.order_find("1001")
 
 
 class TestFaults:
-    @pytest.mark.parametrize("lookup", ["order_find", "shipment_get"])
-    def test_500_is_unavailable_without_retry(self, shop, requests_logged, lookup):
+    def test_500_is_unavailable_without_retry(self, shop, requests_logged):
         with pytest.raises(Unavailable) as caught:
-            getattr(shop, lookup)("err-500")
+            shop.order_find("err-500")
         assert caught.value.status_code == 500
         assert requests_logged() == ["500"]
 
@@ -290,19 +303,17 @@ class TestFaults:
         assert caught.value.retry_after == 2
         assert requests_logged() == ["429"]
 
-    @pytest.mark.parametrize("lookup", ["order_find", "shipment_get"])
-    def test_malformed_json(self, shop, lookup):
+    def test_malformed_json(self, shop):
         with pytest.raises(UnexpectedResponse, match="not valid JSON"):
-            getattr(shop, lookup)("err-malformed")
+            shop.order_find("err-malformed")
 
     def test_html_maintenance_page(self, shop):
-        with pytest.raises(UnexpectedResponse, match="other than JSON"):
+        with pytest.raises(NotGoKarlaAPI, match="web page"):
             shop.order_find("err-html")
 
-    @pytest.mark.parametrize("lookup", ["order_find", "shipment_get"])
-    def test_redirect_is_not_followed(self, shop, requests_logged, lookup):
+    def test_redirect_is_not_followed(self, shop, requests_logged):
         with pytest.raises(UnexpectedResponse, match="redirect") as caught:
-            getattr(shop, lookup)("err-redirect")
+            shop.order_find("err-redirect")
         assert caught.value.status_code == 302
         assert requests_logged() == ["302"]
 
@@ -320,7 +331,7 @@ def test_twenty_lookups_in_one_thread_open_one_connection(sandbox, connect):
         try:
             for _ in range(10):
                 client.order_find("1001")
-                client.shipment_get(DHL_1001)
+                client.order_find("jane@example.com")
         except Exception as exc:  # reported by the assertion below
             failures.append(exc)
 

@@ -11,8 +11,6 @@ from collections import Counter
 from zoneinfo import ZoneInfo
 
 import pytest
-import requests
-import responses
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
@@ -132,7 +130,7 @@ def nothing(account):
         ("order", "err-timeout", nothing, "timeout", None),
         ("order", "err-malformed", nothing, "unexpected_response", 200),
         ("order", "10\n01", nothing, "invalid_input", None),
-        ("shipment", "NOPE-123", nothing, "not_found", 404),
+        ("shipment", "NOPE-123", nothing, "not_found", 200),
     ],
 )
 def test_each_sidebar_lookup_leaves_exactly_one_record(
@@ -162,24 +160,31 @@ def test_each_sidebar_lookup_leaves_exactly_one_record(
         assert (row.summary, row.upstream_status) == ("", status)
 
 
-def test_a_shipment_without_a_carrier_is_recorded_as_no_tracking_yet(
-    client, workspace, shop_account, sandbox
-):
-    found = requests.get(
-        f"{sandbox.url}/api/v1/shops/demo-shop/shipments",
-        params={"tracking_number": "00340434161094042557"},
-        auth=("demo-shop", "karla-demo-token"),
-        timeout=5,
-    ).json()
-    shipment = {**found.get("data", found), "carrier": None}
+def test_a_draft_shipment_is_recorded_as_no_tracking_yet(client, workspace, shop_account):
     headers = sidebar_headers(client, workspace)
-    with responses.RequestsMock() as upstream:
-        upstream.get(
-            f"{sandbox.url}/api/v1/shops/demo-shop/shipments/{shipment['id']}", json=shipment
-        )
-        client.post("/sidebar/shipment/", {"reference": shipment["id"]}, **headers)
-    row = LookupRecord.objects.get()
-    assert (row.action, row.outcome, row.upstream_status) == ("shipment", "no_tracking_yet", 200)
+    client.post("/sidebar/order/", {"reference": "1002"}, **headers)  # names its draft
+    draft = "5c76cf4e-f62f-47c2-bcd4-722953d5582a"
+    response = client.post("/sidebar/shipment/", {"reference": draft}, **headers)
+    assert "No tracking data yet" in response.content.decode()
+    row = LookupRecord.objects.filter(action="shipment").get()
+    assert (row.outcome, row.upstream_status) == ("no_tracking_yet", 200)
+
+
+def test_how_a_shipment_was_found_is_recorded(client, leo_client, workspace, shop_account):
+    headers = sidebar_headers(client, workspace)  # Jane's conversation
+    client.post("/sidebar/shipment/", {"reference": "00340434161094042557"}, **headers)
+    client.post("/sidebar/order/", {"reference": "1006"}, **headers)
+    client.post("/sidebar/shipment/", {"reference": "1Z999AA10123456784"}, **headers)
+    client.post("/sidebar/shipment/", {"reference": "NOPE-123"}, **headers)
+    rows = LookupRecord.objects.filter(action="shipment").order_by("id")
+    assert [(row.reference, row.outcome, row.resolved_by) for row in rows] == [
+        ("00340434161094042557", "found", "customer"),
+        ("1Z999AA10123456784", "found", "index"),
+        ("NOPE-123", "not_found", ""),
+    ]
+    page = leo_client.get("/settings/integrations/gokarla/history/").content.decode()
+    assert "found through the shipment index" in page
+    assert "found in the customer&#x27;s orders" in page
 
 
 def test_a_lookup_without_any_account_is_recorded(client, workspace, sandbox_settings):
@@ -599,6 +604,7 @@ def test_the_export_has_every_column_newest_first(leo_client, workspace, acme_ac
         "Latency ms",
         "Cached",
         "Stale",
+        "Found via",
     ]
     assert dt.datetime.fromisoformat(newest["Time"]).tzinfo is not None
     assert {key: value for key, value in newest.items() if key != "Time"} == {
@@ -615,6 +621,7 @@ def test_the_export_has_every_column_newest_first(leo_client, workspace, acme_ac
         "Latency ms": "2301",
         "Cached": "no",
         "Stale": "no",
+        "Found via": "",
     }
 
 
@@ -821,10 +828,12 @@ def test_postgresql_has_trigram_indexes_for_the_contains_filters(db):
 
 def test_the_previous_release_still_records_lookups_during_a_rollout(workspace):
     """Until every app server runs this release, the old ones write history rows without the
-    ``stale`` column: the database fills it in (docs/deploy.md: migrate first, then restart)."""
+    ``stale`` and ``resolved_by`` columns: the database fills them in (docs/deploy.md: migrate
+    first, then restart)."""
     from django.db import connection
 
-    fields = [f for f in LookupRecord._meta.concrete_fields if f.name not in {"id", "stale"}]
+    newer = {"id", "stale", "resolved_by"}
+    fields = [f for f in LookupRecord._meta.concrete_fields if f.name not in newer]
     row = LookupRecord(
         workspace=workspace, source="sidebar", action="order", reference="OLD", outcome="found"
     )
@@ -836,4 +845,5 @@ def test_the_previous_release_still_records_lookups_during_a_rollout(workspace):
             f"VALUES ({', '.join(['%s'] * len(fields))})",
             [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields],
         )
-    assert LookupRecord.objects.get(reference="OLD").stale is False
+    old = LookupRecord.objects.get(reference="OLD")
+    assert (old.stale, old.resolved_by) == (False, "")

@@ -40,6 +40,7 @@ def test_repeat_is_served_from_cache_and_refresh_bypasses_it(workspace, shop_acc
 
 
 def test_a_tracking_number_typed_in_groups_is_the_same_cached_question(workspace, shop_account):
+    lookups.order_lookup(workspace=workspace, reference="1006", actor=ADA)  # indexes its parcel
     first = lookups.shipment_lookup(workspace=workspace, reference="1Z999AA10123456784", actor=ADA)
     again = lookups.shipment_lookup(
         workspace=workspace, reference=" 1Z999 AA1 0123456784 ", actor=ADA
@@ -70,12 +71,14 @@ def test_all_accounts_searches_each_and_says_so(workspace, outlet_account):
 
 
 def test_shipment_by_tracking_number_and_not_found(workspace, shop_account):
+    lookups.order_lookup(workspace=workspace, reference="1006", actor=ADA)
     result = lookups.shipment_lookup(workspace=workspace, reference="1Z999AA10123456784", actor=ADA)
     assert result.first.record.carrier_name == "UPS"
+    assert result.first.resolved_by == "index"
     with pytest.raises(ShipmentNotFound):
         lookups.shipment_lookup(workspace=workspace, reference="NOPE123", actor=ADA)
     outcomes = list(LookupRecord.objects.order_by("id").values_list("action", "outcome"))
-    assert outcomes == [("shipment", "found"), ("shipment", "not_found")]
+    assert outcomes == [("order", "found"), ("shipment", "found"), ("shipment", "not_found")]
 
 
 def test_customer_orders_newest_first(workspace, shop_account):
@@ -250,7 +253,9 @@ def test_a_nul_in_gokarlas_answer_does_not_lose_the_record(workspace, shop_accou
     fetch = lookups._fetch
 
     def odd_order_number(account, *args):
-        return [replace(order, order_number="10\x0001") for order in fetch(account, *args)]
+        answer = fetch(account, *args)
+        odd = [replace(order, order_number="10\x0001") for order in answer.records]
+        return replace(answer, records=odd, orders=odd)
 
     monkeypatch.setattr(lookups, "_fetch", odd_order_number)
     result = lookups.order_lookup(workspace=workspace, reference="1001", actor=ADA)

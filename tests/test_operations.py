@@ -98,11 +98,20 @@ def test_cli_prints_order_1001(cli):
     assert order["shipments"][0]["tracking_number"] == "00340434161094042557"
 
 
-def test_cli_verify_and_shipment(cli):
+def test_cli_verify_says_which_address_and_slug_answered(cli, sandbox_settings):
     karla("verify")
-    assert json.loads(cli.readouterr().out)["name"] == "Demo Shop"
-    karla("shipment", "1Z999AA10123456784")
-    assert json.loads(cli.readouterr().out)["status"] == "delayed"
+    assert json.loads(cli.readouterr().out) == {
+        "slug": "demo-shop",
+        "name": "Demo Shop",
+        "api_root": f"{sandbox_settings.url}/api/v1",
+    }
+    karla("order", "1006")
+    assert json.loads(cli.readouterr().out)["shipments"][0]["status"] == "delayed"
+
+
+def test_cli_has_no_shipment_lookup_because_gokarla_has_none(cli):
+    with pytest.raises(CommandError, match="invalid choice: 'shipment'"):
+        karla("shipment", "1Z999AA10123456784")
 
 
 def test_cli_timeout_ends_within_the_deadline(cli, settings):

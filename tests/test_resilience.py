@@ -99,7 +99,7 @@ FAULTS = [
     ("err-timeout", 504, "timeout", "GoKarla did not answer in time", "timeout"),
     ("err-429", 429, "rate_limited", "GoKarla is limiting requests", "rate_limited"),
     ("err-malformed", 502, "unexpected_response", "not valid JSON", "unexpected_response"),
-    ("err-html", 502, "unexpected_response", "other than JSON", "unexpected_response"),
+    ("err-html", 502, "not_gokarla_api", "answered with a web page", "not_gokarla_api"),
     ("err-redirect", 502, "unexpected_response", "does not follow", "unexpected_response"),
     (
         "err-huge",
@@ -180,15 +180,19 @@ def test_a_success_closes_the_breaker_that_other_lookups_opened_while_it_waited(
     shows as connected again (the breaker's state is read afresh, not as it was before)."""
     real = lookups.account_client
 
-    def client_while_others_fail(*, account):
-        client = real(account=account)
+    def client_while_others_fail(*, account, language=""):
+        client = real(account=account, language=language)
 
         class Waiting:
+            calls = 0
+
             def order_find(self, reference):
                 monkeypatch.setattr(lookups, "account_client", real)
                 trip(workspace)  # the others, meanwhile
                 assert breaker_is_open(account_id=shop_account.pk)
-                return client.order_find(reference)
+                found = client.order_find(reference)
+                self.calls = client.calls
+                return found
 
         return Waiting()
 

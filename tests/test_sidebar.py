@@ -115,7 +115,7 @@ def test_order_1001_shows_everything_an_agent_needs(client, agent):
         ("1001", "Fulfilled"),
         ("1002", "Placed"),
         ("1003", "Partially fulfilled"),
-        ("1004", "Cancelled"),
+        ("1004", "Placed"),  # GoKarla's payload says nothing of a cancellation
         ("1005", "Delivered"),
         ("1006", "Fulfilled"),
         ("1007", "Fulfilled"),
@@ -184,8 +184,39 @@ def test_shipment_shows_carrier_status_last_event_and_eta(client, agent):
 
 
 def test_delayed_shipment_is_flagged(client, agent):
+    post(client, "order", agent, reference="1006")  # its parcel is known from now on
     body = post(client, "shipment", agent, reference="1Z999AA10123456784").content.decode()
     assert "Delayed" in body and "reports a delay" in body
+
+
+def test_an_unknown_shipment_says_what_was_searched_and_offers_get_order(client, agent):
+    body = post(client, "shipment", agent, reference="2001").content.decode()
+    assert "or in the orders of jane@example.com" in body
+    assert "GoKarla cannot look up tracking numbers directly" in body
+    assert ">Get Order 2001</button>" in body
+    assert 'action="/sidebar/order/"' in body
+
+
+def test_order_1001_shows_gokarla_s_german_eta_text(client, agent, sandbox):
+    [order] = [o for o in sandbox.api.catalog.orders["demo-shop"] if o["order_number"] == "1001"]
+    text = order["trackings"][0]["estimated_arrival"]["time_prediction"]
+    body = post(client, "order", agent, reference="1001").content.decode()
+    assert f"Estimated delivery: {text}" in body
+
+
+def test_order_1011_shows_where_the_parcel_waits(client, agent):
+    body = post(client, "order", agent, reference="1011").content.decode()
+    assert "Waiting at:" in body
+    assert '<strong>DHL Packstation 152</strong> <span class="muted small">(Parcel locker)' in body
+    assert "Brühl 1, 04109 Leipzig" in body
+    assert "Estimated delivery" not in body  # it is there already
+    assert "Ready for pickup" in body
+
+
+def test_order_1005_names_hermes_and_its_percentage_discount(client, agent):
+    body = post(client, "order", agent, reference="1005").content.decode()
+    assert "<span>Hermes</span>" in body
+    assert "WELCOME10 (10 %)" in body
 
 
 def test_times_are_in_the_agents_time_zone(client, agent):

@@ -28,6 +28,7 @@ EXPORT_COLUMNS = (
     ("Latency ms", "latency_ms"),
     ("Cached", "cached"),
     ("Stale", "stale"),
+    ("Found via", "resolved_by"),
 )
 # A spreadsheet runs a cell starting with one of these as a formula (OWASP: CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -60,7 +61,7 @@ def lookup_record_csv(
         .iterator(chunk_size=EXPORT_CHUNK)
     )
     yield "\ufeff" + writer.writerow([title for title, _ in EXPORT_COLUMNS])
-    for created_at, *texts, status, latency_ms, cached, stale in rows:
+    for created_at, *texts, status, latency_ms, cached, stale, resolved_by in rows:
         yield writer.writerow(
             [
                 timezone.localtime(created_at).isoformat(timespec="seconds"),
@@ -69,5 +70,6 @@ def lookup_record_csv(
                 latency_ms,
                 "yes" if cached else "no",
                 "yes" if stale else "no",
+                resolved_by,
             ]
         )

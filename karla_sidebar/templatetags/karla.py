@@ -1,12 +1,12 @@
 """Presentation helpers for the sidebar: badge colours, money, ETA wording."""
 
-from datetime import date
 from decimal import Decimal
 
 from django import template
 from django.utils import timezone
 
-from karla_sidebar.gokarla import Eta, OrderStatus, ShipmentStatus
+from karla_sidebar.formatting import discount_label, eta_label, money_label, pickup_kind_label
+from karla_sidebar.gokarla import Discount, Eta, OrderStatus, ShipmentStatus
 
 register = template.Library()
 
@@ -38,22 +38,22 @@ def badge(status) -> str:
 
 @register.simple_tag
 def money(amount: Decimal | None, currency: str = "") -> str:
-    if amount is None:
-        return "—"
-    return f"{amount:,.2f} {currency}".strip()
-
-
-def _day(value: date) -> str:
-    return f"{value:%a} {value.day} {value:%b}"
+    return money_label(amount, currency)
 
 
 @register.filter
 def eta(value: Eta | None) -> str:
-    if value is None:
-        return "Not available yet"
-    if value.is_window:
-        return f"{_day(value.start)} – {_day(value.end)}"
-    return _day(value.start)
+    return eta_label(value)
+
+
+@register.simple_tag
+def discount(value: Discount, currency: str = "") -> str:
+    return discount_label(value, currency)
+
+
+@register.filter
+def pickup_kind(value: str) -> str:
+    return pickup_kind_label(value)
 
 
 @register.filter

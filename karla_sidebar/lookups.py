@@ -50,7 +50,7 @@ from karla_sidebar.gokarla import (
     UnexpectedResponse,
     tracking_key,
 )
-from karla_sidebar.models import LookupRecord, ShipmentIndexEntry
+from karla_sidebar.models import LookupRecord, ShipmentIndexEntry, storable
 from karla_sidebar.shipment_index import (
     shipment_index_digest,
     shipment_index_entries,
@@ -399,7 +399,7 @@ def _lookup(*, workspace, action, reference, account, actor: Actor, use_cache=Tr
         record.cached = all(hit.cached for hit in hits)
         record.stale = any(hit.stale for hit in hits)
         record.upstream_status = None if record.cached else 200
-        record.summary = _storable(_summary(hits))
+        record.summary = storable(_summary(hits), 200)
         record.resolved_by = hits[0].resolved_by
         if len({hit.account_id for hit in hits}) == 1 and not record.account_id:
             record.account_id, record.account_label = hits[0].account_id, hits[0].account_label
@@ -520,15 +520,9 @@ def _new_record(workspace, action: str, reference: str, actor: Actor) -> LookupR
     return LookupRecord(
         workspace=workspace,
         source=actor.source,
-        actor_id=_storable(actor.actor_id),
-        actor_name=_storable(actor.actor_name),
-        conversation=_storable(actor.conversation),
+        actor_id=storable(actor.actor_id, 200),
+        actor_name=storable(actor.actor_name, 200),
+        conversation=storable(actor.conversation, 200),
         action=action,
-        reference=_storable(reference),
+        reference=storable(reference, 200),
     )
-
-
-def _storable(text: str, limit: int = 200) -> str:
-    """Text as typed, made safe to store: at most ``limit`` characters, and NUL (which
-    PostgreSQL refuses in text) shown as U+FFFD."""
-    return text[:limit].replace("\x00", "\ufffd")

@@ -4,6 +4,13 @@ from django.db import models
 
 from accounts.models import GoKarlaAccount, Workspace
 
+
+def storable(text: str, limit: int) -> str:
+    """Text as received, made safe to store: at most ``limit`` characters, and NUL (which
+    PostgreSQL refuses in text) shown as U+FFFD."""
+    return text[:limit].replace("\x00", "\ufffd")
+
+
 # True of every lookup (the column is NOT NULL), yet SQLite takes it at its word: the
 # partial index ``lookup_by_latency`` (SQLite only, migration 0003) is on this condition, so
 # only the queries that state it, the unfiltered history summary, may use it.

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from accounts.models import GoKarlaAccount
 from karla_sidebar.gokarla import Order, tracking_key
-from karla_sidebar.models import ShipmentIndexEntry
+from karla_sidebar.models import ShipmentIndexEntry, storable
 
 _UPDATED = (
     "shipment_key",
@@ -48,14 +48,14 @@ def _entries(orders: Iterable[Order]) -> list[dict]:
             last = next((event.time for event in shipment.events if event.time), None)
             entries.append(
                 {
-                    "shipment_id": shipment_id[:100],
+                    "shipment_id": storable(shipment_id, 100),
                     "shipment_key": tracking_key(shipment_id)[:100],
-                    "tracking_number": shipment.tracking_number[:100],
+                    "tracking_number": storable(shipment.tracking_number, 100),
                     "tracking_key": key[:100],
-                    "order_uuid": order.uuid[:100],
-                    "order_number": (order.order_number or order.order_name)[:100],
-                    "carrier_reference": shipment.carrier_reference[:50],
-                    "phase": shipment.phase[:40],
+                    "order_uuid": storable(order.uuid, 100),
+                    "order_number": storable(order.order_number or order.order_name, 100),
+                    "carrier_reference": storable(shipment.carrier_reference, 50),
+                    "phase": storable(shipment.phase, 40),
                     "last_event_at": last,
                     "updated_at": shipment.updated_at,
                 }
@@ -63,12 +63,12 @@ def _entries(orders: Iterable[Order]) -> list[dict]:
         for draft_id in order.draft_shipment_ids:
             entries.append(
                 {
-                    "shipment_id": draft_id[:100],
+                    "shipment_id": storable(draft_id, 100),
                     "shipment_key": tracking_key(draft_id)[:100],
                     "tracking_number": "",
                     "tracking_key": "",
-                    "order_uuid": order.uuid[:100],
-                    "order_number": (order.order_number or order.order_name)[:100],
+                    "order_uuid": storable(order.uuid, 100),
+                    "order_number": storable(order.order_number or order.order_name, 100),
                     "carrier_reference": "",
                     "phase": "",
                     "last_event_at": None,

@@ -193,8 +193,18 @@ def test_an_unknown_shipment_says_what_was_searched_and_offers_get_order(client,
     body = post(client, "shipment", agent, reference="2001").content.decode()
     assert "or in the orders of jane@example.com" in body
     assert "GoKarla cannot look up tracking numbers directly" in body
-    assert ">Get Order 2001</button>" in body
+    assert ">Get the customer's orders</button>" in body
+    assert '<input type="hidden" name="reference" value="jane@example.com">' in body
     assert 'action="/sidebar/order/"' in body
+
+
+def test_without_a_customer_the_not_found_offers_get_order_for_the_reference(
+    client, workspace, shop_account
+):
+    response = launch(client, sign(claims()))
+    headers = {f"HTTP_{SIDEBAR_TOKEN_HEADER.upper().replace('-', '_')}": session_token(response)}
+    body = post(client, "shipment", headers, reference="2001").content.decode()
+    assert ">Get Order 2001</button>" in body
 
 
 def test_order_1001_shows_gokarla_s_german_eta_text(client, agent, sandbox):

@@ -13,6 +13,12 @@ def new_sidebar_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
+def new_webhook_id() -> str:
+    """The account's part of its webhook address: unguessable, so that only GoKarla (told it
+    at registration) knows where to deliver; deliveries are also signed."""
+    return secrets.token_urlsafe(24)
+
+
 class Workspace(models.Model):
     """One ArminCX workspace. Every row, cache key and query is scoped to one of these."""
 
@@ -86,6 +92,24 @@ class GoKarlaAccount(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    class WebhookStatus(models.TextChoices):
+        NOT_REGISTERED = "", "Not registered"
+        ACTIVE = "active", "Active"
+        NOT_ALLOWED = "not_allowed", "Not allowed for this key"
+        FAILED = "failed", "Registration failed"
+
+    # GoKarla's webhook for this account: it delivers shipment events to
+    # /webhooks/gokarla/<webhook_id>/, signed with webhook_secret (generated here, stored
+    # encrypted); webhook_uuid is GoKarla's id of it, to remove it again.
+    webhook_id = models.CharField(max_length=64, unique=True, default=new_webhook_id)
+    webhook_uuid = models.CharField(max_length=100, blank=True)
+    webhook_secret = EncryptedSecretField(max_length=200, blank=True, default="")
+    webhook_status = models.CharField(
+        max_length=20, choices=WebhookStatus.choices, blank=True, default=""
+    )
+    webhook_note = models.CharField(max_length=500, blank=True)
+    webhook_last_delivery_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-is_default", "label", "id"]

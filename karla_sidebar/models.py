@@ -160,3 +160,48 @@ class ShipmentIndexEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tracking_number or self.shipment_id} → order {self.order_number}"
+
+
+class ShipmentSync(models.Model):
+    """Where ``sync_gokarla`` stands for one account: what it has synced up to, the page a run
+    in progress has reached (so an interrupted run resumes there), and a lease that lets one
+    runner at a time work on the account, across servers."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    account = models.OneToOneField(
+        GoKarlaAccount, on_delete=models.CASCADE, related_name="shipment_sync"
+    )
+    # The next run asks GoKarla for orders whose shipments changed since this moment.
+    synced_until = models.DateTimeField(null=True, blank=True)
+    # A run in progress: what it asked for, from when, and the next page to fetch.
+    run_since = models.DateTimeField(null=True, blank=True)
+    run_started_at = models.DateTimeField(null=True, blank=True)
+    next_page = models.PositiveIntegerField(default=1)
+    # The lease: held by ``locked_by`` until ``locked_until`` (renewed while it works).
+    locked_by = models.CharField(max_length=100, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    last_finished_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    last_orders = models.PositiveIntegerField(default=0)
+    last_shipments = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"sync of account {self.account_id} until {self.synced_until}"
+
+
+class WebhookDelivery(models.Model):
+    """A GoKarla webhook delivery already taken in: a repeated one is refused (replay)."""
+
+    account = models.ForeignKey(GoKarlaAccount, on_delete=models.CASCADE, related_name="+")
+    # SHA-256 of the delivery's signature header (its time and HMAC): unique per delivery.
+    key = models.CharField(max_length=64)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "key"], name="one_delivery_once")
+        ]
+        indexes = [models.Index(fields=["received_at"], name="delivery_by_time")]
+
+    def __str__(self) -> str:
+        return f"delivery {self.key[:12]} for account {self.account_id}"

@@ -38,5 +38,10 @@ def test_existing_accounts_get_the_api_root_and_slug_of_yesterday_s_rules():
             ("API host", "https://api.gokarla.io/v1", "acme-shop"),
             ("Sandbox", "http://127.0.0.1:8001/api/v1", "demo-shop"),
         ]
+        apps = migrate([("accounts", "0004_account_webhook")])
+        webhook_ids = apps.get_model("accounts", "GoKarlaAccount").objects.values_list(
+            "webhook_id", flat=True
+        )
+        assert len(set(webhook_ids)) == 3 and all(len(i) >= 32 for i in webhook_ids)
     finally:
         migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())

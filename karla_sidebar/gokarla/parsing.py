@@ -359,10 +359,10 @@ def _location(value: Any) -> str:
     ``Leipzig, 04109, DE``; a nested object is written out in place; text as it is."""
     if not isinstance(value, dict):
         return _text(value)
-    parts = [
-        next((_location(value[key]) for key in group if _location(value.get(key))), "")
-        for group in _LOCATION_GROUPS
-    ]
+    parts = []
+    for group in _LOCATION_GROUPS:
+        written = (_location(value[key]) for key in group if key in value)
+        parts.append(next((part for part in written if part), ""))
     parts += [
         _location(part) for key, part in value.items() if str(key).lower() not in _LOCATION_SKIPPED
     ]

@@ -24,6 +24,7 @@ from typing import Any
 from sandbox.data import API_KEYS, SHOPS, ApiKey, ShopSpec
 from sandbox.data_extra import demo_orders, shop_object
 from sandbox.events import LANGUAGES, localized, next_step
+from sandbox.generated import COUNT
 from sandbox.shapes import JsonDict, to_json
 from sandbox.shipments import Change, apply_event, draft_ids, initial_draft_events
 
@@ -225,7 +226,8 @@ class Catalog:
         return events if events is not None else initial_draft_events(order, self.started_at)
 
 
-def build_catalog(now: datetime | None = None) -> Catalog:
-    """Build and index all demo data, with times relative to ``now`` (default: this moment)."""
+def build_catalog(now: datetime | None = None, *, generated_orders: int = COUNT) -> Catalog:
+    """Build and index all demo data, with times relative to ``now`` (default: this moment)
+    and ``generated_orders`` generated demo-shop orders besides the hand-written ones."""
     started_at = (now or datetime.now(UTC)).replace(microsecond=0)
-    return Catalog(started_at, demo_orders(started_at))
+    return Catalog(started_at, demo_orders(started_at, generated_orders))

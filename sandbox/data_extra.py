@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sandbox.carriers import carrier
 from sandbox.data import SHOPS, ShopSpec, anchor_orders
-from sandbox.generated import generated_orders
+from sandbox.generated import COUNT, generated_orders
 from sandbox.shapes import (
     JsonDict,
     address,
@@ -303,8 +303,9 @@ def shop_object(spec: ShopSpec) -> JsonDict:
     }
 
 
-def demo_orders(now: datetime) -> dict[str, list[JsonDict]]:
-    """Every shop's orders (any order: the catalog sorts them by order number)."""
+def demo_orders(now: datetime, generated: int = COUNT) -> dict[str, list[JsonDict]]:
+    """Every shop's orders (any order: the catalog sorts them by order number), with
+    ``generated`` generated demo-shop orders."""
     extras = [build(now) for build in (order_1008, order_1009, order_1010, order_1011, order_1012)]
     hand_written = [*anchor_orders(now), *extras]
     taken = {
@@ -313,7 +314,7 @@ def demo_orders(now: datetime) -> dict[str, list[JsonDict]]:
         for tracking_body in body["trackings"]
     }
     orders = {
-        "demo-shop": [*hand_written, *generated_orders(now, taken)],
+        "demo-shop": [*hand_written, *generated_orders(now, taken, generated)],
         "demo-outlet": outlet_orders(now),
         "demo-popup": popup_orders(now),
     }

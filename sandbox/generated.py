@@ -1,6 +1,6 @@
-"""About three hundred generated demo-shop orders, numbered from ``5001`` in the order they
-were placed over the last 60 days, so that paging, e-mail searches and date filters mean
-something.
+"""About three hundred generated demo-shop orders (``COUNT``; a benchmark may ask for more),
+numbered from ``5001`` in the order they were placed over the last 60 days, so that paging,
+e-mail searches, date filters and the sync mean something.
 
 Deterministic: one ``random.Random`` with a fixed seed, times relative to the server's start.
 Each shipment follows a plausible carrier timeline (handed over, hubs, out for delivery,
@@ -90,22 +90,28 @@ def _weighted(rng: random.Random, weights: dict[str, int]) -> str:
 
 
 class _Generator:
-    def __init__(self, now: datetime, taken: set[str]) -> None:
+    def __init__(self, now: datetime, taken: set[str], count: int) -> None:
         self.rng = random.Random(SEED)
         self.now = now
         self.taken = set(taken)
+        self.count = count
         self.customers = customer_pool(self.rng)
 
     def orders(self) -> list[JsonDict]:
         rng = self.rng
         # A third placed in the last week: enough shipments still under way.
         ages = sorted(
-            (rng.uniform(0.02, 7 if rng.random() < 0.33 else MAX_AGE_DAYS) for _ in range(COUNT)),
+            (
+                rng.uniform(0.02, 7 if rng.random() < 0.33 else MAX_AGE_DAYS)
+                for _ in range(self.count)
+            ),
             reverse=True,
         )
-        # Every carrier code once on an order old enough to have been shipped.
+        # Every carrier code once on an order old enough to have been shipped (as many as
+        # there are such orders, when asked for only a few).
         old = [index for index, age in enumerate(ages) if age > 6]
-        forced = dict(zip(rng.sample(old, len(CARRIER_CODES)), CARRIER_CODES, strict=True))
+        codes = CARRIER_CODES[: len(old)]
+        forced = dict(zip(rng.sample(old, len(codes)), codes, strict=True))
         return [
             self.order(FIRST_NUMBER + index, self.now - days(age), forced.get(index))
             for index, age in enumerate(ages)
@@ -330,6 +336,6 @@ class _Generator:
         return number
 
 
-def generated_orders(now: datetime, taken: set[str]) -> list[JsonDict]:
-    """The generated demo-shop orders; ``taken`` are tracking numbers already in use."""
-    return _Generator(now, taken).orders()
+def generated_orders(now: datetime, taken: set[str], count: int = COUNT) -> list[JsonDict]:
+    """``count`` generated demo-shop orders; ``taken`` are tracking numbers already in use."""
+    return _Generator(now, taken, count).orders()

@@ -10,7 +10,9 @@ prove a client reuses one.
 Options of ``make_server``: ``latency_ms`` (sleep before every answer), ``log`` (called with
 each request line and status, never a header), ``envelope`` (wrap 2xx JSON bodies in
 ``{"data", "metadata"}``), ``advance_every`` (seconds: a daemon thread moves one unfinished
-demo-shop shipment one step along, through the shipment-events path, webhooks included).
+demo-shop shipment one step along, through the shipment-events path, webhooks included),
+``generated_orders`` (how many generated demo-shop orders: about 300 by default; a benchmark
+asks for 10 000).
 
 Webhook deliveries: ``server.deliveries`` (the log, oldest first: ``sandbox.deliveries.
 Delivery``) and ``server.wait_for_deliveries(timeout)`` (True once none is pending).
@@ -41,6 +43,7 @@ from typing import Any
 from sandbox.api import SandboxApi
 from sandbox.catalog import build_catalog
 from sandbox.deliveries import Delivery
+from sandbox.generated import COUNT as GENERATED_ORDERS
 from sandbox.responses import Response
 from sandbox.routes import Request
 from sandbox.shapes import to_json
@@ -284,9 +287,11 @@ def make_server(
     log: Callable[[str], object] | None = None,
     envelope: bool = False,
     advance_every: float | None = None,
+    generated_orders: int = GENERATED_ORDERS,
 ) -> SandboxServer:
-    """A bound (not yet serving) sandbox with freshly built demo data; port 0 picks one."""
-    api = SandboxApi(build_catalog(), envelope=envelope)
+    """A bound (not yet serving) sandbox with freshly built demo data; port 0 picks one.
+    ``generated_orders``: how many generated demo-shop orders besides the hand-written ones."""
+    api = SandboxApi(build_catalog(generated_orders=generated_orders), envelope=envelope)
     return SandboxServer(
         (host, port), api, latency_ms=latency_ms, log=log, advance_every=advance_every
     )

@@ -590,6 +590,44 @@ class TestGeneratedOrders:
         raw = sandbox.api.catalog.orders["demo-shop"]
         assert raw[0]["order_number"] == "1001" and len(raw) == len(shop.orders)
 
+    def test_a_benchmark_can_ask_for_more_orders(self, sandbox):
+        with make_server(generated_orders=2000).start() as big:
+            orders = all_orders(big)
+            again = all_orders(big)
+        generated = [order for order in orders if int(order["order_number"]) >= 5001]
+        assert numbers(generated) == [str(number) for number in range(5001, 7001)]
+        assert orders == again
+        assert numbers(orders)[:3] == ["1001", "1002", "1003"]  # the anchors stay
+        trackings = [t["carrier"]["tracking_number"] for o in orders for t in o["trackings"]]
+        assert len(trackings) == len(set(trackings)) > 1500
+        placed = [at(order["order_placed_at"]) for order in generated]
+        assert min(placed) >= big.started_at - timedelta(days=60)
+        # The default stays what the demo and the other tests know.
+        assert len(all_orders(sandbox)) == len(sandbox.api.catalog.orders["demo-shop"]) < 400
+
+    def test_runsandbox_serves_the_orders_asked_for(self):
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "runsandbox", "--port", "0", "--generated-orders", "0"],
+            cwd=ROOT,
+            env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONUNBUFFERED": "1"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            url = process.stdout.readline().split("listening on ", 1)[1].split()[0]
+            response = requests.get(
+                f"{url}/v1/shops/demo-shop/orders", params={"per_page": 100}, auth=DEMO, timeout=5
+            )
+            process.send_signal(signal.SIGINT)
+            process.communicate(timeout=10)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        assert all(int(order["order_number"]) < 5001 for order in response.json())
+        assert "1001" in numbers(response.json())
+
 
 # --- searching and paging ---------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from sandbox.generated import COUNT as GENERATED_ORDERS
 from sandbox.server import make_server
 
 
@@ -59,6 +60,14 @@ class Command(BaseCommand):
             "(delivering its webhooks).",
         )
         parser.add_argument(
+            "--generated-orders",
+            type=_non_negative,
+            default=GENERATED_ORDERS,
+            metavar="N",
+            help=f"How many generated demo-shop orders to serve besides the hand-written ones "
+            f"(default {GENERATED_ORDERS}; a benchmark asks for 10000).",
+        )
+        parser.add_argument(
             "--verbose", action="store_true", help="Print each request line and status."
         )
 
@@ -72,6 +81,7 @@ class Command(BaseCommand):
                 log=log,
                 envelope=options["envelope"],
                 advance_every=options["advance_every"],
+                generated_orders=options["generated_orders"],
             )
         except OSError as error:
             raise CommandError(

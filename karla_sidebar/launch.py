@@ -336,7 +336,16 @@ def sidebar_session_required(view):
     cross-site without a CORS preflight we never grant, and the sidebar's cross-site iframe
     may not get Django's CSRF cookie at all.
     """
+    return _sidebar_session(view, renew=True)
 
+
+def sidebar_session_checked(view):
+    """As ``sidebar_session_required``, but the token is not renewed: for requests the
+    sidebar makes by itself (polling), which must not keep an idle agent's session alive."""
+    return _sidebar_session(view, renew=False)
+
+
+def _sidebar_session(view, *, renew: bool):
     @csrf_exempt
     @wraps(view)
     def wrapped(request, *args, **kwargs):
@@ -350,7 +359,8 @@ def sidebar_session_required(view):
             request.sidebar = session
             request.workspace = workspace
             response = view(request, *args, **kwargs)
-            response[SIDEBAR_TOKEN_HEADER] = sidebar_token_issue(session)
+            if renew:
+                response[SIDEBAR_TOKEN_HEADER] = sidebar_token_issue(session)
         # The answer depends on (and may carry) a bearer token: never cache it anywhere.
         patch_vary_headers(response, [SIDEBAR_TOKEN_HEADER])
         add_never_cache_headers(response)

@@ -173,7 +173,9 @@ class ShipmentSync(models.Model):
     )
     # The next run asks GoKarla for orders whose shipments changed since this moment.
     synced_until = models.DateTimeField(null=True, blank=True)
-    # A run in progress: what it asked for, from when, and the next page to fetch.
+    # A run in progress: what it asked for (the order-search filter, ``order_placed_from`` for
+    # a backfill or ``shipment_updated_since``, and its moment), from when, and the next page.
+    run_filter = models.CharField(max_length=30, blank=True)
     run_since = models.DateTimeField(null=True, blank=True)
     run_started_at = models.DateTimeField(null=True, blank=True)
     next_page = models.PositiveIntegerField(default=1)
@@ -198,9 +200,7 @@ class WebhookDelivery(models.Model):
     received_at = models.DateTimeField()
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["account", "key"], name="one_delivery_once")
-        ]
+        constraints = [models.UniqueConstraint(fields=["account", "key"], name="one_delivery_once")]
         indexes = [models.Index(fields=["received_at"], name="delivery_by_time")]
 
     def __str__(self) -> str:

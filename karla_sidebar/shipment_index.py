@@ -18,7 +18,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from accounts.models import GoKarlaAccount
-from karla_sidebar.gokarla import Order, tracking_key
+from karla_sidebar.gokarla import Order, Shipment, tracking_key
 from karla_sidebar.models import ShipmentIndexEntry, storable
 
 _UPDATED = (
@@ -144,3 +144,47 @@ def shipment_index_size(*, account: GoKarlaAccount) -> tuple[int, datetime | Non
         size=Count("id"), latest=Max("indexed_at")
     )
     return stats["size"], stats["latest"]
+
+
+def shipment_version(*, updated_at: datetime | None, last_event_at: datetime | None) -> int:
+    """How new GoKarla's word on a shipment is (milliseconds since the epoch; 0: nothing)."""
+    moment = updated_at or last_event_at
+    return int(moment.timestamp() * 1000) if moment else 0
+
+
+def record_versions(record: Order | Shipment) -> dict[str, int]:
+    """The version of each shipment a card shows (an order's drafts: 0, nothing yet), by id:
+    what a live card compares with the index."""
+    shipments = record.shipments if isinstance(record, Order) else (record,)
+    versions = {
+        shipment.id: shipment_version(
+            updated_at=shipment.updated_at,
+            last_event_at=next((event.time for event in shipment.events if event.time), None),
+        )
+        for shipment in shipments
+        if shipment.id
+    }
+    if isinstance(record, Order):
+        versions.update((draft, 0) for draft in record.draft_shipment_ids)
+    return versions
+
+
+def shipment_index_changed(
+    *, account: GoKarlaAccount, versions: dict[str, int], since: datetime
+) -> bool:
+    """Whether GoKarla told the index of something newer about any of these shipments (by id,
+    with the version a card shows) after ``since`` (when the card was shown): a webhook, the
+    sync or another agent's lookup. A card's own lookup never counts: its writes carry the
+    version it shows."""
+    if not versions:
+        return False
+    entries = ShipmentIndexEntry.objects.filter(
+        workspace_id=account.workspace_id,
+        account_id=account.pk,
+        shipment_id__in=list(versions),
+        indexed_at__gt=since,
+    ).values_list("shipment_id", "updated_at", "last_event_at")
+    return any(
+        shipment_version(updated_at=updated, last_event_at=last) > versions[shipment_id]
+        for shipment_id, updated, last in entries
+    )

@@ -6,10 +6,12 @@ works with third-party cookies blocked, and CSRF cannot apply: nothing is ambien
 """
 
 import logging
+from datetime import UTC, datetime
 from functools import lru_cache
+from urllib.parse import urlencode
 
 from django import forms
-from django.http import Http404
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
@@ -20,11 +22,12 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import selectors
 from accounts.timezones import zone_or_none
 from karla_sidebar import lookups
-from karla_sidebar.gokarla import GoKarlaError, InvalidInput, NotFound, gokarla_language
+from karla_sidebar.gokarla import GoKarlaError, InvalidInput, NotFound, Order, gokarla_language
 from karla_sidebar.launch import (
     LaunchRefused,
     SidebarSession,
     launch_token_verify,
+    sidebar_session_checked,
     sidebar_session_required,
     sidebar_session_start,
     sidebar_token_issue,
@@ -32,11 +35,13 @@ from karla_sidebar.launch import (
 from karla_sidebar.models import LookupRecord
 from karla_sidebar.replies import reply_text
 from karla_sidebar.security import sidebar_frameable
+from karla_sidebar.shipment_index import record_versions, shipment_index_changed
 
 logger = logging.getLogger("karla_sidebar.sidebar")
 
 PAGE = "sidebar/sidebar.html"
 MAX_REFERENCE = 200
+MAX_LIVE_SHIPMENTS = 50
 
 
 class LookupForm(forms.Form):
@@ -57,7 +62,7 @@ def _urls(script_prefix: str) -> dict[str, str]:
     """The sidebar's own URLs (``customer-orders`` as ``customer_orders``), reversed once per
     script prefix: ``reverse`` costs ≈ 60 µs each here, and a card of customer orders needs
     one a row."""
-    names = ("order", "shipment", "customer-orders", "renew")
+    names = ("order", "shipment", "customer-orders", "renew", "live")
     return {name.replace("-", "_"): reverse(f"sidebar:{name}") for name in names}
 
 
@@ -148,8 +153,55 @@ def _run(request, action: str, lookup):
     except Http404:
         error = InvalidInput("That GoKarla account is not connected to this workspace.")
         return _render(request, f"{PAGE}#error", {**context, "error": error}, status=404)
-    hits = [{"hit": hit, "reply": reply_text(hit.record)} for hit in result.hits]
-    return _render(request, f"{PAGE}#result", {**context, "result": result, "hits": hits})
+    return _render_result(request, context, result)
+
+
+def _render_result(request, context: dict, result: lookups.LookupResult, *, updated=False):
+    urls = _urls(get_script_prefix())
+    hits = [
+        {"hit": hit, "reply": reply_text(hit.record), "live_url": _live_url(urls, result, hit)}
+        for hit in result.hits
+    ]
+    context = {**context, "result": result, "hits": hits, "updated": updated}
+    return _render(request, f"{PAGE}#result", context)
+
+
+def _live_url(urls: dict, result: lookups.LookupResult, hit: lookups.Hit) -> str:
+    """Where the card asks, every few seconds, whether GoKarla has told of something newer
+    about its shipments (webhooks, the sync): the app, never GoKarla, is polled."""
+    versions = record_versions(hit.record)
+    if not versions:
+        return ""
+    record = hit.record
+    if isinstance(record, Order):
+        reference = record.uuid or record.order_number or record.order_name
+    else:
+        reference = record.tracking_number or record.id
+    query = {
+        "action": result.action,
+        "account": hit.account_id,
+        "reference": reference,
+        "since": int(hit.fetched_at.timestamp() * 1000),
+        "v": ",".join(f"{shipment_id}:{version}" for shipment_id, version in versions.items()),
+    }
+    return f"{urls['live']}?{urlencode(query)}"
+
+
+class LiveForm(forms.Form):
+    action = forms.ChoiceField(choices=[("order", "order"), ("shipment", "shipment")])
+    account = forms.IntegerField(min_value=1)
+    reference = forms.CharField(max_length=MAX_REFERENCE)
+    since = forms.IntegerField(min_value=0)
+    v = forms.CharField(max_length=4000)
+
+    def clean_v(self) -> dict[str, int]:
+        versions = {}
+        for item in self.cleaned_data["v"].split(",")[:MAX_LIVE_SHIPMENTS]:
+            shipment_id, _, version = item.rpartition(":")
+            if not (shipment_id and version.isdigit()):
+                raise forms.ValidationError("Not a list of shipment versions.")
+            versions[shipment_id] = int(version)
+        return versions
 
 
 @sidebar_frameable
@@ -183,6 +235,36 @@ def customer_orders(request):
     except GoKarlaError as error:
         return _render(request, f"{PAGE}#customer-orders", {**context, "error": error})
     return _render(request, f"{PAGE}#customer-orders", {**context, "hits": result.hits})
+
+
+@sidebar_frameable
+@require_GET
+@sidebar_session_checked
+def live(request):
+    """A card's question: has anything of its shipments changed? 204 when not (the usual
+    answer, one indexed query); else the card again, from GoKarla, marked as updated."""
+    form = LiveForm(request.GET)
+    if not form.is_valid():
+        return HttpResponseBadRequest("Invalid live-update request.")
+    data = form.cleaned_data
+    account = selectors.account_get(workspace=request.workspace, account_id=data["account"])
+    since = datetime.fromtimestamp(data["since"] / 1000, tz=UTC)
+    if not shipment_index_changed(account=account, versions=data["v"], since=since):
+        return HttpResponse(status=204)
+    action = data["action"]
+    lookup = lookups.shipment_lookup if action == "shipment" else lookups.order_lookup
+    try:
+        result = lookup(
+            workspace=request.workspace,
+            reference=data["reference"],
+            account=account.pk,
+            actor=_actor(request.sidebar),
+            use_cache=False,
+        )
+    except GoKarlaError:
+        return HttpResponse(status=204)  # keep the card as it is; the next question retries
+    context = {"action": action, "session": request.sidebar, "reference": data["reference"]}
+    return _render_result(request, context, result, updated=True)
 
 
 @sidebar_frameable

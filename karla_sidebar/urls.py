@@ -13,6 +13,7 @@ sidebar_urls = (
         path("shipment/", sidebar.shipment, name="shipment"),
         path("customer-orders/", sidebar.customer_orders, name="customer-orders"),
         path("renew/", sidebar.renew, name="renew"),
+        path("live/", sidebar.live, name="live"),
     ],
     "sidebar",
 )

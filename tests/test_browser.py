@@ -480,3 +480,37 @@ def test_a_long_reference_wraps_inside_the_history_list(page, live_server, leo, 
     expect(page.get_by_text("B" * 40, exact=False)).to_be_visible()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 1280, f"the page is {width} px wide in a 1280 px window"
+
+
+# ---------------------------------------------------------------------------------------------
+# Live cards
+
+
+@pytest.mark.browser
+def test_an_open_card_updates_itself_when_gokarla_reports_news(page, framed_by_host, settings):
+    """GoKarla reports an event (here: the index learns it as from a webhook); the open card
+    shows it within seconds, without a click, and says it was updated."""
+    from sandbox.server import make_server
+    from tests.test_live_cards import gokarla_reports
+
+    sandbox = make_server(port=0).start()
+    try:
+        settings.SANDBOX_ENABLED, settings.SANDBOX_URL, settings.DEBUG = True, sandbox.url, True
+        call_command("seed_demo", stdout=io.StringIO())
+        page.goto(f"{framed_by_host.sidebar}{DEMO}")
+        frame = page.frame_locator("iframe[title='GoKarla sidebar']")
+        frame.get_by_label("Order ID or reference number").fill("1001")
+        frame.get_by_role("button", name="Get Order").click()
+        card = frame.get_by_role("article", name="Order #1001")
+        expect(card.locator(".tracking-list .badge")).to_have_text("In transit")
+
+        from accounts.models import GoKarlaAccount
+
+        gokarla_reports(sandbox, GoKarlaAccount.objects.get(username="demo-shop"))
+        expect(card.locator(".tracking-list .badge")).to_have_text(
+            "Out for delivery", timeout=10_000
+        )
+        expect(card.locator(".live-updated")).to_contain_text("Updated just now")
+        expect(frame.locator("#lookup-status")).to_contain_text("Updated from GoKarla.")
+    finally:
+        sandbox.stop()

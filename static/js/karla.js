@@ -140,6 +140,15 @@ document.addEventListener("submit", function (event) {
   document.addEventListener("htmx:configRequest", function (event) {
     event.detail.headers[HEADER] = token;
   });
+  // A live card's question answered 401 (the session ended): stop asking, keep the card.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var asker = event.detail.elt;
+    if (asker && asker.hasAttribute("data-live") && event.detail.xhr.status >= 400) {
+      event.detail.shouldSwap = false;
+      event.detail.isError = false;
+      asker.remove();
+    }
+  });
   document.addEventListener("htmx:afterRequest", function (event) {
     remember(event.detail.xhr);
     var banner = document.getElementById("request-error");

@@ -1,14 +1,16 @@
 """Resilience: the circuit breaker per account, and every fault through sidebar and API."""
 
+import re
 import time
 
 import pytest
+import responses
 
 from accounts.api_keys import api_key_create
 from accounts.models import GoKarlaAccount
 from karla_sidebar import lookups
 from karla_sidebar.breaker import CircuitOpen, breaker_is_open
-from karla_sidebar.gokarla import InvalidInput, OrderNotFound, Unavailable
+from karla_sidebar.gokarla import InvalidInput, NotGoKarlaAPI, OrderNotFound, Unavailable
 from karla_sidebar.models import LookupRecord
 from tests.tokens import sidebar_token
 
@@ -64,6 +66,18 @@ def test_a_failed_probe_opens_it_again(breaker, workspace, shop_account):
     with pytest.raises(Unavailable):
         order(workspace, "err-503")
     assert breaker_is_open(account_id=shop_account.pk)
+
+
+def test_an_address_that_is_not_gokarla_s_api_trips_it(breaker, workspace, shop_account):
+    """A route GoKarla does not have (FastAPI's 404 {"detail": "Not Found"}) is a failure of
+    the account's address, never "not found": it counts for the breaker."""
+    with responses.RequestsMock() as gokarla:  # the account's address, answering as not GoKarla
+        gokarla.get(re.compile(r".*"), status=404, json={"detail": "Not Found"})
+        for _ in range(3):
+            with pytest.raises(NotGoKarlaAPI):
+                order(workspace, "1001", use_cache=False)
+    assert breaker_is_open(account_id=shop_account.pk)
+    assert LookupRecord.objects.filter(outcome="not_gokarla_api").count() == 3
 
 
 def test_not_found_and_rejections_never_trip_it(breaker, workspace, shop_account):

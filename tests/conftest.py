@@ -7,6 +7,7 @@ The GoKarla sandbox: ``sandbox`` is one stand-in GoKarla API server for the whol
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -28,6 +29,21 @@ def sandbox_settings(sandbox: SandboxServer, settings) -> SandboxServer:
     settings.SANDBOX_ENABLED = True
     settings.SANDBOX_URL = sandbox.url
     return sandbox
+
+
+@pytest.fixture
+def gokarla_calls(caplog):
+    """The GoKarla requests made so far (path and parameter names), from the client's log."""
+    caplog.set_level(logging.INFO, logger="karla_sidebar.gokarla")
+
+    def calls():
+        return [
+            record.getMessage().split(" -> ")[0].removeprefix("GoKarla ")
+            for record in caplog.records
+            if record.name == "karla_sidebar.gokarla"
+        ]
+
+    return calls
 
 
 # Personas: a workspace "Acme" with an admin (Alice) and a lead (Leo), connected to both

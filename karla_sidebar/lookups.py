@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from functools import cache as once
 
 from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connection, transaction
@@ -50,7 +51,7 @@ from karla_sidebar.gokarla import (
     UnexpectedResponse,
     tracking_key,
 )
-from karla_sidebar.models import LookupRecord, ShipmentIndexEntry, storable
+from karla_sidebar.models import LookupRecord, ShipmentIndexEntry, ShipmentSync, storable
 from karla_sidebar.shipment_index import (
     shipment_index_digest,
     shipment_index_entries,
@@ -249,7 +250,13 @@ def _shipment_in(orders: list[Order], reference: str) -> Shipment | None:
 def _shipment_not_found(account, actor: Actor, asked_gokarla: bool) -> ShipmentNotFound:
     """An honest not-found: what was searched, and what the agent can do instead."""
     size, _ = shipment_index_size(account=account)
-    searched = f"among the {size} shipments Karla Sidebar knows of in {account.label}"
+    synced = (
+        ShipmentSync.objects.filter(workspace_id=account.workspace_id, account_id=account.pk)
+        .values_list("last_finished_at", flat=True)
+        .first()
+    )
+    when = f"last synced {naturaltime(synced)}" if synced else "never synced"
+    searched = f"among the {size} shipments Karla Sidebar knows of in {account.label} ({when})"
     if actor.customer_email:
         searched += f" or in the orders of {actor.customer_email}"
     return ShipmentNotFound(

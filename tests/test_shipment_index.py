@@ -1,8 +1,6 @@
 """The shipment index: GoKarla cannot look a shipment up, so Get Shipment finds its order
 through what the app has seen, asks GoKarla for that order, and says honestly when it cannot."""
 
-import logging
-
 import pytest
 
 from karla_sidebar import lookups
@@ -15,21 +13,6 @@ JANE = lookups.Actor(
 )
 DHL_1001 = "00340434161094042557"
 DRAFT_1002 = "5c76cf4e-f62f-47c2-bcd4-722953d5582a"
-
-
-@pytest.fixture
-def gokarla_calls(caplog):
-    """The GoKarla requests made so far (path and parameter names), from the client's log."""
-    caplog.set_level(logging.INFO, logger="karla_sidebar.gokarla")
-
-    def calls():
-        return [
-            record.getMessage().split(" -> ")[0].removeprefix("GoKarla ")
-            for record in caplog.records
-            if record.name == "karla_sidebar.gokarla"
-        ]
-
-    return calls
 
 
 def get_order(workspace, reference, actor=ADA):
@@ -86,8 +69,8 @@ def test_an_unknown_tracking_number_without_a_customer_asks_gokarla_nothing(
     assert gokarla_calls() == []
     assert caught.value.message == (
         "No shipment with that tracking number or ID among the 0 shipments Karla Sidebar knows "
-        "of in Demo Shop. GoKarla cannot look up tracking numbers directly: Get Order with the "
-        "order number shows its shipments."
+        "of in Demo Shop (never synced). GoKarla cannot look up tracking numbers directly: Get "
+        "Order with the order number shows its shipments."
     )
 
 

@@ -20,6 +20,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import requests
 
+from sandbox.server import make_server
+
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -206,3 +208,49 @@ def test_two_app_servers_behave_as_one(cluster):
 
     # The history holds every lookup from both: 1 sidebar + 2 + 5 API calls.
     assert lookup_count(cluster) - before == 8
+
+
+SYNC_SETUP = """
+from accounts.models import Workspace
+from accounts.services import account_connect
+from django.conf import settings
+workspace = Workspace.objects.create(slug="sync", name="Sync",
+                                     sidebar_secret="sync-sidebar-secret-0123456789abcdef")
+print(account_connect(workspace=workspace, url=settings.SANDBOX_URL, username="demo-shop",
+                      token="karla-demo-token", label="Slow Shop").pk)
+"""
+INDEXED = """
+from karla_sidebar.models import ShipmentIndexEntry
+print(ShipmentIndexEntry.objects.filter(account_id={account}, source="sync").count())
+"""
+
+
+def test_two_sync_runners_started_together_sync_an_account_once(cluster):
+    # GoKarla answering after a second: the first runner holds the account for several pages.
+    with make_server(latency_ms=1000).start() as slow:
+        env = {**cluster["env"], "SANDBOX_URL": slow.url}
+        account = manage(env, "shell", "--verbosity", "0", "-c", SYNC_SETUP).split()[-1]
+        command = [sys.executable, "manage.py", "sync_gokarla", "--account", account]
+        runners = [
+            subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        outputs = [runner.communicate(timeout=120)[0] for runner in runners]
+    assert [runner.returncode for runner in runners] == [0, 0], outputs
+    synced = [out for out in outputs if "Slow Shop (account" in out and ": synced " in out]
+    skipped = [out for out in outputs if ": skipped: another runner (" in out]
+    assert len(synced) == 1 and len(skipped) == 1, outputs
+    assert ": page 1: 100 orders" in synced[0] and ": page " not in skipped[0]
+    assert "Sync done: 0 synced, 1 skipped, 0 failed" in skipped[0]
+    total = re.search(r"synced \d+ orders, (\d+) shipments indexed", synced[0]).group(1)
+    assert (
+        manage(env, "shell", "--verbosity", "0", "-c", INDEXED.format(account=account)).split()[-1]
+        == total
+    )

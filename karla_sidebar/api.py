@@ -66,7 +66,8 @@ def _parse_body(request) -> dict:
         raise InvalidInput(f"The body is too large (at most {MAX_BODY_BYTES} bytes).")
     try:
         body = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        # RecursionError: JSON nested thousands of levels deep ([[[[…]]]]).
         raise InvalidInput("The body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise InvalidInput('The body must be a JSON object such as {"reference": "1001"}.')
@@ -158,7 +159,7 @@ def _raw_reference(request) -> str:
     """Best effort, for the history row of a refused call: the reference if one can be read."""
     try:
         reference = json.loads(request.body[:MAX_BODY_BYTES]).get("reference", "")
-    except (ValueError, AttributeError, UnicodeDecodeError):
+    except (ValueError, AttributeError, UnicodeDecodeError, RecursionError):
         return ""
     return reference if isinstance(reference, str) else ""
 

@@ -149,6 +149,8 @@ def test_every_call_leaves_one_workflow_record(client, acme_key, shop_account):
         ('{"reference": "1001", "account": [1]}', "application/json", '"account" must be'),
         ('{"reference": "' + "x" * 9000 + '"}', "application/json", "too large"),
         ('{"reference": "a\\u0000b"}', "application/json", ""),
+        ("[" * 4000 + "]" * 4000, "application/json", "not valid JSON"),  # RecursionError
+        ('{"reference": ' + "[" * 3000 + "]" * 3000 + "}", "application/json", "not valid JSON"),
     ],
 )
 def test_bad_input_is_400_with_a_message(

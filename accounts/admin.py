@@ -2,7 +2,11 @@
 
 from django.contrib import admin
 
+from accounts.forms import ThrottledAdminAuthenticationForm
 from accounts.models import AccountActivity, GoKarlaAccount, Membership, Workspace
+
+# The admin's login counts failures with the app's own login (accounts.throttle).
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 @admin.register(Workspace)

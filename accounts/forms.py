@@ -3,9 +3,10 @@
 import re
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 
-from accounts.throttle import login_failed, login_locked, login_succeeded
+from accounts.throttle import client_address, login_failed, login_locked, login_succeeded
 from karla_sidebar.gokarla import (
     GoKarlaError,
     InvalidGoKarlaURL,
@@ -169,8 +170,8 @@ class ApiKeyForm(forms.Form):
     )
 
 
-class ThrottledAuthenticationForm(AuthenticationForm):
-    """Django's login form, refusing to check passwords after too many recent failures."""
+class ThrottledLogin:
+    """Refuses to check passwords after too many recent failures (per user, per client)."""
 
     error_messages = {
         **AuthenticationForm.error_messages,
@@ -179,7 +180,7 @@ class ThrottledAuthenticationForm(AuthenticationForm):
 
     def clean(self):
         username = self.data.get("username", "")
-        address = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
+        address = client_address(self.request) if self.request else ""
         if login_locked(username=username, address=address):
             self.locked = True
             raise forms.ValidationError(self.error_messages["locked"], code="locked")
@@ -190,3 +191,17 @@ class ThrottledAuthenticationForm(AuthenticationForm):
             raise
         login_succeeded(username=username, address=address)
         return cleaned
+
+
+class ThrottledAuthenticationForm(ThrottledLogin, AuthenticationForm):
+    """Django's login form, throttled."""
+
+
+class ThrottledAdminAuthenticationForm(ThrottledLogin, AdminAuthenticationForm):
+    """The Django admin's login form (staff only), throttled the same way and counted with
+    the app's login: 30 guesses there are 30 guesses."""
+
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "locked": ThrottledLogin.error_messages["locked"],
+    }

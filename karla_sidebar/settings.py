@@ -9,8 +9,10 @@ variables always win over the file.
 Every variable is documented in README.md ("Configuration").
 """
 
+import ipaddress
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -54,6 +56,33 @@ def env_number(name: str, default: float, *, minimum: float = 0) -> float:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+def env_origin(name: str, *, https: bool) -> str:
+    """An address of the form scheme://host[:port] (a trailing slash is dropped), or "";
+    https only when ``https``."""
+    raw = env_str(name).rstrip("/")
+    if not raw:
+        return ""
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ImproperlyConfigured(
+            f"{name} must be an address such as https://karla.example.com, not {raw!r}."
+        )
+    if parts.path or parts.query or parts.fragment or parts.username or parts.password:
+        raise ImproperlyConfigured(
+            f"{name} must be only the scheme and host (and port), without a path, query or "
+            f"user, not {raw!r}."
+        )
+    if https and parts.scheme != "https":
+        raise ImproperlyConfigured(
+            f"{name} must start with https:// when DEBUG is off (production), not {raw!r}."
+        )
+    return raw
 
 
 def env_required(name: str, *, dev_default: str) -> str:
@@ -180,6 +209,16 @@ LOGIN_URL = "/login/"
 # Failed logins allowed per 15 minutes, per username and per client address.
 LOGIN_FAILURES_PER_USER = int(env_number("LOGIN_FAILURES_PER_USER", 5, minimum=1))
 LOGIN_FAILURES_PER_ADDRESS = int(env_number("LOGIN_FAILURES_PER_ADDRESS", 20, minimum=1))
+# The load balancers and proxies in front of the app (addresses or networks): only from them is
+# X-Forwarded-For believed, so login throttling counts per client, not per load balancer.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+for _network in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES: {_network!r} is not an IP address or network (e.g. 10.0.0.0/8)."
+        ) from None
 LOGIN_REDIRECT_URL = "/settings/integrations/gokarla/accounts/"
 LOGOUT_REDIRECT_URL = "/login/"
 
@@ -264,6 +303,11 @@ CONTENT_SECURITY_POLICY = {
 # The stand-in GoKarla API. Its origin is an allowed GoKarla URL only while enabled.
 SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED")
 SANDBOX_URL = env_str("SANDBOX_URL", "http://127.0.0.1:8001").rstrip("/")
+
+# The app's address as GoKarla reaches it. When set, each connected account registers a
+# webhook at GoKarla delivering to {PUBLIC_BASE_URL}/webhooks/gokarla/<account webhook id>/;
+# empty, no webhooks (lookups and sync_gokarla keep the shipment index).
+PUBLIC_BASE_URL = env_origin("PUBLIC_BASE_URL", https=not DEBUG)
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 # JSON lines in production (for log collectors), readable lines in development.

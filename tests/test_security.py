@@ -264,6 +264,86 @@ def test_a_successful_login_resets_the_count(client, alice, settings):
     assert client.post("/login/", {"username": "alice", "password": "pw-alice"}).status_code == 302
 
 
+def test_the_django_admin_login_is_throttled_with_the_app_s(client, settings, db):
+    """Superusers see every tenant: guessing their password at /django-admin/ counts like any
+    login, and locks both doors."""
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.create_superuser("root", password="pw-root-correct")
+    settings.LOGIN_FAILURES_PER_USER = 3
+    for _ in range(3):
+        client.post("/django-admin/login/", {"username": "root", "password": "guess"})
+    response = client.post(
+        "/django-admin/login/", {"username": "root", "password": "pw-root-correct"}
+    )
+    assert "Too many failed attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert (
+        client.post("/login/", {"username": "root", "password": "pw-root-correct"}).status_code
+        == 429
+    )
+
+
+@pytest.mark.parametrize("look_alike", ["ａlice", "ALICE", " alice ", "Ａｌｉｃｅ"])
+def test_a_look_alike_username_shares_the_budget(client, alice, settings, look_alike):
+    """Django logs in with the NFKC form of the name: ``ａlice`` (full-width a) is alice."""
+    settings.LOGIN_FAILURES_PER_USER = 3
+    for _ in range(3):
+        client.post("/login/", {"username": "alice", "password": "guess"})
+    response = client.post("/login/", {"username": look_alike, "password": "guess"})
+    assert response.status_code == 429
+
+
+def _login_from(client, address, forwarded=None, username="nobody"):
+    extra = {"REMOTE_ADDR": address}
+    if forwarded:
+        extra["HTTP_X_FORWARDED_FOR"] = forwarded
+    return client.post("/login/", {"username": username, "password": "guess"}, **extra)
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_budget(client, db, settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    settings.LOGIN_FAILURES_PER_ADDRESS = 3
+    for number in range(3):  # one client, three usernames, through the load balancer
+        _login_from(client, "10.0.0.5", "203.0.113.7", username=f"user-{number}")
+    assert _login_from(client, "10.0.0.5", "203.0.113.7", "x").status_code == 429
+    assert _login_from(client, "10.0.0.5", "198.51.100.9", "y").status_code == 200  # another
+
+
+def test_a_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored(client, db, settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    settings.LOGIN_FAILURES_PER_ADDRESS = 3
+    for number in range(3):  # the attacker claims a new address every time
+        _login_from(client, "203.0.113.66", f"198.51.100.{number}", username=f"u{number}")
+    assert _login_from(client, "203.0.113.66", "198.51.100.200", "v").status_code == 429
+
+
+def test_a_client_cannot_hide_behind_a_forged_hop_left_of_the_proxy(client, db, settings):
+    """X-Forwarded-For: <forged>, <client>: the proxy appended the real client last."""
+    settings.TRUSTED_PROXIES = ["10.0.0.5"]
+    settings.LOGIN_FAILURES_PER_ADDRESS = 2
+    _login_from(client, "10.0.0.5", "1.1.1.1, 203.0.113.7", username="a")
+    _login_from(client, "10.0.0.5", "2.2.2.2, 203.0.113.7", username="b")
+    assert _login_from(client, "10.0.0.5", "3.3.3.3, 203.0.113.7", "c").status_code == 429
+
+
+def test_an_invalid_trusted_proxy_setting_fails_loudly():
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "karla_sidebar.settings",
+            "DEBUG": "1",
+            "TRUSTED_PROXIES": "10.0.0.0/8,not-a-network",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "TRUSTED_PROXIES: 'not-a-network' is not an IP address or network" in result.stderr
+
+
 # 7. GoKarla redirects are never followed (also per trigger in tests/test_resilience.py)
 
 

@@ -11,18 +11,19 @@ Refusals are logged with a reason and the workspace slug, never with the token.
 
 import logging
 import math
+import random
 import re
 import time
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jwt
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
+from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
@@ -30,6 +31,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts import selectors
 from accounts.models import Workspace
+from karla_sidebar.models import UsedLaunchToken
 
 logger = logging.getLogger("karla_sidebar.launch")
 
@@ -39,6 +41,8 @@ ALGORITHM = "HS256"
 MAX_LIFETIME_SECONDS = 600
 LEEWAY_SECONDS = 30
 MAX_TOKEN_LENGTH = 4096
+# Each launch deletes the expired used-token rows with this chance (they are few and small).
+_PURGE_CHANCE = 0.02
 REQUIRED_CLAIMS = ("iss", "aud", "workspace", "sub", "name", "iat", "exp", "jti")
 OPTIONAL_CLAIMS = {"conversation": 200, "customer_email": 254, "email": 254, "tz": 64}
 MAX_AGENT_FIELD_LENGTH = 200
@@ -175,10 +179,27 @@ def launch_token_verify(token: str) -> LaunchClaims:
     payload = _verified_payload(token, secrets, slug)
     claims = _claims_from_payload(payload, slug)
 
-    remaining = math.ceil(claims.expires_at.timestamp() + LEEWAY_SECONDS - time.time())
-    if not cache.add(f"launch-jti:{slug}:{claims.jti}", 1, timeout=max(remaining, 1)):
+    if not _first_use(workspace, claims):
         raise _refused("replayed jti", slug)
     return claims
+
+
+def _first_use(workspace: Workspace, claims) -> bool:
+    """Record the token's ``jti`` as used; False when it already was. In the database, where
+    no cache eviction or per-process cache can forget it (a token opens one sidebar, once,
+    whichever app server sees it)."""
+    now = timezone.now()
+    if random.random() < _PURGE_CHANCE:
+        UsedLaunchToken.objects.filter(expires_at__lt=now).delete()
+    expires_at = claims.expires_at + timedelta(seconds=LEEWAY_SECONDS)
+    try:
+        with transaction.atomic():
+            UsedLaunchToken.objects.create(
+                workspace=workspace, jti=claims.jti, expires_at=expires_at
+            )
+    except IntegrityError:
+        return False
+    return True
 
 
 def _accepted_secrets(workspace: Workspace) -> list[str]:

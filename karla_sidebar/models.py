@@ -205,3 +205,21 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"delivery {self.key[:12]} for account {self.account_id}"
+
+
+class UsedLaunchToken(models.Model):
+    """A launch token's ``jti`` that has been used: a launch token opens one sidebar, once.
+    Kept in the database, where no cache eviction can forget it, until the token expires."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    jti = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "jti"], name="launch_token_used_once")
+        ]
+        indexes = [models.Index(fields=["expires_at"], name="used_launch_by_expiry")]
+
+    def __str__(self) -> str:
+        return f"launch token {self.jti[:8]}… of workspace {self.workspace_id}"

@@ -177,6 +177,17 @@ def test_replayed_jti_is_refused(acme):
     assert _refusal(token) == "replayed jti"
 
 
+def test_a_used_token_stays_used_whatever_the_cache_forgets(acme):
+    """Single use must not depend on a cache: per-process caches (one per worker) and eviction
+    (the local-memory cache culls after 300 entries) would let a used token in again."""
+    from django.core.cache import cache
+
+    token = _signed(_claims())
+    launch_token_verify(token)
+    cache.clear()  # another worker's cache, or this one after eviction
+    assert _refusal(token) == "replayed jti"
+
+
 def test_same_jti_in_another_workspace_is_independent(acme, other):
     launch_token_verify(_signed(_claims(jti="shared-jti")))
 

@@ -160,8 +160,18 @@ def test_deploy_check_is_clean_with_production_settings():
         FIELD_ENCRYPTION_KEY=Fernet.generate_key().decode(),
         SANDBOX_ENABLED="0",
         ALLOWED_HOSTS="karla.example.com",
+        REDIS_URL="redis://127.0.0.1:6379/1",
     )
-    result = subprocess.run(
+    result = _deploy_check(env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    without_redis = {name: value for name, value in env.items() if name != "REDIS_URL"}
+    result = _deploy_check(without_redis)
+    assert result.returncode != 0
+    assert "karla_sidebar.E001" in result.stderr and "REDIS_URL is not set" in result.stderr
+
+
+def _deploy_check(env):
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         env=env,
@@ -169,7 +179,6 @@ def test_deploy_check_is_clean_with_production_settings():
         text=True,
         timeout=60,
     )
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_admin_cookies_are_secure_httponly_and_lax(client, alice):

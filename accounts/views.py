@@ -10,6 +10,7 @@ from django.contrib.auth import views as auth_views
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
@@ -25,7 +26,6 @@ from karla_sidebar.gokarla import GoKarlaError
 from karla_sidebar.security import sidebar_frame_origins
 
 ACCOUNTS_PAGE = "accounts/gokarla-accounts.html"
-NEW_KEY_SESSION = "new_api_key"
 
 
 def _accounts_url():
@@ -218,9 +218,10 @@ def _api_keys_tab(request, *, form=None, new_key="", status=200):
 @require_GET
 @workspace_required(admin=True)
 def api_keys_tab(request):
-    return _api_keys_tab(request, new_key=request.session.pop(NEW_KEY_SESSION, ""))
+    return _api_keys_tab(request)
 
 
+@never_cache  # the answer holds the new key
 @require_POST
 @workspace_required(admin=True)
 def api_key_create(request):
@@ -230,9 +231,9 @@ def api_key_create(request):
     _, key = api_keys.api_key_create(
         workspace=request.workspace, name=form.cleaned_data["name"], actor=request.user
     )
-    # Shown once, on the page this redirects to (a reload cannot create a second key).
-    request.session[NEW_KEY_SESSION] = key
-    return redirect("accounts:gokarla-api-keys")
+    # Shown once, in this answer only: the key is never stored in the session (or anywhere
+    # else) in plain text.
+    return _api_keys_tab(request, new_key=key, status=201)
 
 
 @require_POST

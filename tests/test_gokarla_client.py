@@ -29,6 +29,7 @@ from karla_sidebar.gokarla import (
     TokenRevoked,
     Unavailable,
     UnexpectedResponse,
+    WebhookNotFound,
     first_answering,
 )
 from karla_sidebar.gokarla import client as client_module
@@ -782,3 +783,129 @@ class TestFirstAnswering:
             "No GoKarla API answered at https://demo-shop.gokarla.io/api/v1 and "
             "https://api.gokarla.io/v1."
         )
+
+
+HOOKS = f"{ROOT}/webhooks"
+HOOK_UUID = "3f2b8c1d-7e4a-4b6f-9c2d-1a0e5f7b8c9d"
+HOOK_SECRET = "whsec-test-7d1e2c3b4a"
+HOOK = {
+    "uuid": HOOK_UUID,
+    "url": "https://karla.example.com/webhooks/gokarla/abc/",
+    "enabled_events": ["shipments"],
+    "description": "Karla Sidebar",
+    "status": "active",
+    "secret": HOOK_SECRET,
+    "merchant_slug": "demo-shop",
+}
+
+
+def not_connected() -> requests.ConnectionError:
+    """What requests raises when the connection could not be opened (nothing was sent)."""
+    from urllib3.exceptions import MaxRetryError, NewConnectionError
+
+    reason = NewConnectionError(None, "Connection refused")
+    return requests.ConnectionError(MaxRetryError(None, ROOT, reason=reason))
+
+
+def create_hook(client):
+    return client.webhook_create(
+        url=HOOK["url"], secret=HOOK_SECRET, enabled_events=("shipments",), description="Karla"
+    )
+
+
+class TestWebhooks:
+    def test_create_sends_the_documented_body_and_returns_the_webhook(self, client, mocked):
+        mocked.post(HOOKS, json=HOOK, status=201)
+        hook = create_hook(client)
+        assert (hook.uuid, hook.url, hook.enabled_events, hook.status) == (
+            HOOK_UUID,
+            HOOK["url"],
+            ("shipments",),
+            "active",
+        )
+        assert json.loads(mocked.calls[0].request.body) == {
+            "url": HOOK["url"],
+            "enabled_events": ["shipments"],
+            "secret": HOOK_SECRET,
+            "description": "Karla",
+            "status": "active",
+        }
+        assert HOOK_SECRET not in repr(hook)
+
+    def test_a_viewer_key_may_not_create_one(self, client, mocked, sleeps):
+        mocked.post(HOOKS, status=403, json=error_body("insufficient_permissions"))
+        with pytest.raises(AccessDenied):
+            create_hook(client)
+        assert len(mocked.calls) == 1
+
+    @pytest.mark.parametrize(
+        "failure",
+        [
+            {"status": 503},
+            {"status": 502},
+            {"status": 429, "headers": {"Retry-After": "1"}},
+            {"body": requests.ConnectionError("connection reset by peer")},
+            {"body": requests.ReadTimeout("read timed out")},
+        ],
+    )
+    def test_a_write_that_may_have_reached_gokarla_is_never_repeated(
+        self, client, mocked, sleeps, failure
+    ):
+        mocked.post(HOOKS, **failure)
+        with pytest.raises(GoKarlaError):
+            create_hook(client)
+        assert len(mocked.calls) == 1
+        assert sleeps == []
+
+    def test_a_connection_that_could_not_be_opened_is_tried_once_more(self, client, mocked, sleeps):
+        mocked.post(HOOKS, body=not_connected())
+        mocked.post(HOOKS, json=HOOK, status=201)
+        assert create_hook(client).uuid == HOOK_UUID
+        assert len(mocked.calls) == 2
+
+    def test_refused_settings_say_what_to_check(self, client, mocked):
+        mocked.post(HOOKS, status=422, json={"detail": [{"loc": ["body", "url"], "msg": "x"}]})
+        with pytest.raises(InvalidInput) as caught:
+            create_hook(client)
+        assert "PUBLIC_BASE_URL" in caught.value.message
+
+    def test_search_pages_and_reads_the_list(self, client, mocked):
+        listed = {key: value for key, value in HOOK.items() if key != "secret"}
+        mocked.get(HOOKS, json={"data": [listed], "metadata": {}})
+        [hook] = client.webhooks_search(page=2, per_page=100)
+        assert hook.uuid == HOOK_UUID
+        assert queries(mocked) == [{"page": ["2"], "per_page": ["100"]}]
+
+    def test_update_patches_only_what_it_is_given(self, client, mocked):
+        mocked.patch(f"{HOOKS}/{HOOK_UUID}", json={**HOOK, "url": "https://new.example.com/"})
+        hook = client.webhook_update(HOOK_UUID.upper(), url="https://new.example.com/")
+        assert hook.url == "https://new.example.com/"
+        assert mocked.calls[0].request.method == "PATCH"
+        assert json.loads(mocked.calls[0].request.body) == {"url": "https://new.example.com/"}
+        with pytest.raises(TypeError):
+            client.webhook_update(HOOK_UUID, secret="x")
+
+    def test_delete_answers_nothing(self, client, mocked):
+        mocked.delete(f"{HOOKS}/{HOOK_UUID}", status=204)
+        assert client.webhook_delete(HOOK_UUID) is None
+        assert mocked.calls[0].request.method == "DELETE"
+
+    def test_deleting_a_webhook_gokarla_does_not_have(self, client, mocked):
+        mocked.delete(f"{HOOKS}/{HOOK_UUID}", status=404, json=error_body("webhook_not_found"))
+        with pytest.raises(WebhookNotFound):
+            client.webhook_delete(HOOK_UUID)
+        mocked.delete(f"{HOOKS}/{HOOK_UUID}", status=404, json={"detail": "Not Found"})
+        with pytest.raises(NotGoKarlaAPI):
+            client.webhook_delete(HOOK_UUID)
+
+    def test_an_id_that_is_no_uuid_is_never_sent(self, client, mocked):
+        with pytest.raises(WebhookNotFound):
+            client.webhook_delete("../orders")
+        assert len(mocked.calls) == 0
+
+    def test_the_secret_is_never_logged(self, client, mocked, caplog):
+        caplog.set_level(logging.DEBUG)
+        mocked.post(HOOKS, json=HOOK, status=201)
+        create_hook(client)
+        assert HOOK_SECRET not in caplog.text
+        assert "GoKarla POST /api/v1/shops/demo-shop/webhooks params=- -> 201" in caplog.text

@@ -33,6 +33,7 @@ from .errors import (
     TokenUnreadable,
     Unavailable,
     UnexpectedResponse,
+    WebhookNotFound,
 )
 from .records import (
     Address,
@@ -47,6 +48,8 @@ from .records import (
     ShipmentStatus,
     Shop,
     TrackingEvent,
+    Webhook,
+    WebhookEvent,
     tracking_key,
 )
 
@@ -86,6 +89,9 @@ __all__ = [
     "TrackingEvent",
     "Unavailable",
     "UnexpectedResponse",
+    "Webhook",
+    "WebhookEvent",
+    "WebhookNotFound",
     "endpoint_candidates",
     "endpoint_for_account",
     "first_answering",

@@ -25,7 +25,7 @@ from urllib.parse import quote
 import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ReadTimeoutError
+from urllib3.exceptions import NewConnectionError, ReadTimeoutError
 
 from .endpoints import Endpoint
 from .errors import (
@@ -42,9 +42,10 @@ from .errors import (
     TokenRevoked,
     Unavailable,
     UnexpectedResponse,
+    WebhookNotFound,
 )
-from .parsing import parse_orders, parse_shop
-from .records import Order, Shop
+from .parsing import parse_orders, parse_shop, parse_webhook, parse_webhooks
+from .records import Order, Shop, Webhook
 
 logger = logging.getLogger("karla_sidebar.gokarla")
 
@@ -55,6 +56,10 @@ USER_AGENT = f"KarlaSidebar/{VERSION}"
 # (gokarla-api.md). There is no shipment GET and no tracking-number filter.
 SHOP_PATH = "shops/{slug}"
 ORDERS_PATH = "shops/{slug}/orders"
+WEBHOOKS_PATH = "shops/{slug}/webhooks"
+WEBHOOK_PATH = "shops/{slug}/webhooks/{uuid}"
+# What a webhook update may change (WebhookUpdateDTO); the secret is set only at creation.
+WEBHOOK_UPDATE_FIELDS = ("url", "enabled_events", "description", "status")
 
 # The documented order-search filters, and its paging.
 ORDER_FILTERS = (
@@ -240,6 +245,60 @@ class GoKarlaClient:
         path = ORDERS_PATH.format(slug=self._slug)
         return parse_orders(self._get(path, params, deadline, not_found=OrderNotFound))
 
+    # Reference: Create webhook (POST /v1/shops/{slug}/webhooks)
+    def webhook_create(
+        self,
+        *,
+        url: str,
+        secret: str,
+        enabled_events: tuple[str, ...] = (),
+        description: str = "",
+        status: str = "active",
+    ) -> Webhook:
+        """Register a webhook: GoKarla delivers the ``enabled_events`` (all when empty) to
+        ``url``, signed with ``secret``. Raises AccessDenied when the key may not (a viewer)."""
+        body = {
+            "url": url,
+            "enabled_events": list(enabled_events),
+            "secret": secret,
+            "description": description,
+            "status": status,
+        }
+        path = WEBHOOKS_PATH.format(slug=self._slug)
+        return parse_webhook(self._write("POST", path, body, not_found=ShopNotFound))
+
+    # Reference: Search webhooks (GET /v1/shops/{slug}/webhooks)
+    def webhooks_search(self, *, page: int = 1, per_page: int = 30) -> list[Webhook]:
+        """One page of the shop's webhooks (GoKarla never shows their secrets again)."""
+        if not (page >= 1 and 1 <= per_page <= MAX_PER_PAGE):
+            raise TypeError(f"page starts at 1; per_page is 1 to {MAX_PER_PAGE}")
+        params = {"page": str(page), "per_page": str(per_page)}
+        path = WEBHOOKS_PATH.format(slug=self._slug)
+        body = self._get(path, params, _Deadline(self.deadline), not_found=ShopNotFound)
+        return parse_webhooks(body)
+
+    # Reference: Update webhook (PATCH /v1/shops/{slug}/webhooks/{uuid})
+    def webhook_update(self, webhook_uuid: str, **fields: Any) -> Webhook:
+        """Change any of ``WEBHOOK_UPDATE_FIELDS``; raises WebhookNotFound when it is gone."""
+        unknown = set(fields) - set(WEBHOOK_UPDATE_FIELDS)
+        if unknown or not fields:
+            names = ", ".join(WEBHOOK_UPDATE_FIELDS)
+            raise TypeError(f"webhook_update takes one or more of {names}")
+        if "enabled_events" in fields:
+            fields["enabled_events"] = list(fields["enabled_events"])
+        path = self._webhook_path(webhook_uuid)
+        return parse_webhook(self._write("PATCH", path, fields, not_found=WebhookNotFound))
+
+    # Reference: Delete webhook (DELETE /v1/shops/{slug}/webhooks/{uuid})
+    def webhook_delete(self, webhook_uuid: str) -> None:
+        """Delete the webhook; raises WebhookNotFound when GoKarla has no such webhook."""
+        self._write("DELETE", self._webhook_path(webhook_uuid), None, not_found=WebhookNotFound)
+
+    def _webhook_path(self, webhook_uuid: str) -> str:
+        if not (isinstance(webhook_uuid, str) and _UUID.fullmatch(webhook_uuid)):
+            raise WebhookNotFound()  # GoKarla's ids are UUIDs: nothing else can be one
+        return WEBHOOK_PATH.format(slug=self._slug, uuid=webhook_uuid.lower())
+
     @property
     def _slug(self) -> str:
         return quote(self.endpoint.shop_slug, safe="")
@@ -257,7 +316,7 @@ class GoKarlaClient:
         backoffs = iter(RETRY_BACKOFF_SECONDS)
         while True:
             try:
-                status, headers, body = self._attempt(url, params, deadline)
+                status, headers, body = self._attempt("GET", url, params, deadline)
             except _ConnectionFailed:
                 if _pause(next(backoffs, None), deadline):
                     continue
@@ -273,7 +332,40 @@ class GoKarlaClient:
                 continue
             return _json_or_error(status, headers, body, not_found=not_found)
 
-    def _attempt(self, url: str, params: dict[str, str], deadline: _Deadline):
+    def _write(
+        self, method: str, path: str, body: dict[str, Any] | None, *, not_found: type[NotFound]
+    ) -> Any:
+        """Send a write and return its JSON (None for an empty answer, such as a 204).
+
+        A write is never repeated once it may have reached GoKarla: only a connection that
+        could not be opened at all (nothing was sent) is tried once more."""
+        url = f"{self.endpoint.api_root}/{path}"
+        deadline = _Deadline(self.deadline)
+        backoffs = iter(RETRY_BACKOFF_SECONDS[:1])
+        while True:
+            try:
+                status, headers, raw = self._attempt(method, url, {}, deadline, json_body=body)
+            except _ConnectionFailed as failure:
+                if failure.before_sending and _pause(next(backoffs, None), deadline):
+                    continue
+                raise Unavailable() from None
+            if status == 429:
+                raise RateLimited(status_code=429, retry_after=_retry_after(headers))
+            if 200 <= status < 300 and not raw.strip():
+                return None
+            return _json_or_error(
+                status, headers, raw, not_found=not_found, invalid=_WEBHOOK_REFUSED
+            )
+
+    def _attempt(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, str],
+        deadline: _Deadline,
+        *,
+        json_body: dict[str, Any] | None = None,
+    ):
         """One request: (status, headers, body). Transport failures become errors."""
         remaining = deadline.remaining()
         if remaining <= 0:
@@ -282,9 +374,11 @@ class GoKarlaClient:
         started = time.monotonic()
         outcome = "failed"
         try:
-            response = http_session().get(
+            response = http_session().request(
+                method,
                 url,
                 params=params,
+                json=json_body,
                 headers=self._headers,
                 auth=(self.username, self._token),
                 timeout=(min(self.connect_timeout, remaining), remaining),
@@ -308,12 +402,14 @@ class GoKarlaClient:
                 raise TimedOut() from None
             outcome = f"failed ({type(exc).__name__})"
             if isinstance(exc, requests.ConnectionError):
-                raise _ConnectionFailed() from None
+                raise _ConnectionFailed(before_sending=_not_connected(exc)) from None
             raise Unavailable() from None
         finally:
-            # The path and the parameter names only: values may be customer e-mail addresses.
+            # The method, path and parameter names only: values may be customer e-mail
+            # addresses, and a write's body may hold a webhook secret.
             logger.info(
-                "GoKarla GET %s params=%s -> %s in %d ms",
+                "GoKarla %s %s params=%s -> %s in %d ms",
+                method,
                 url.removeprefix(self._origin),
                 ",".join(sorted(params)) or "-",
                 outcome,
@@ -322,7 +418,18 @@ class GoKarlaClient:
 
 
 class _ConnectionFailed(Exception):
-    """No answer because the connection failed: safe to retry a GET."""
+    """No answer because the connection failed: safe to retry a GET, and a write when the
+    connection could not even be opened (``before_sending``)."""
+
+    def __init__(self, *, before_sending: bool = False):
+        super().__init__()
+        self.before_sending = before_sending
+
+
+def _not_connected(exc: requests.ConnectionError) -> bool:
+    """Whether the connection failed before anything was sent (refused, no route, no name)."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, NewConnectionError)
 
 
 _EMPTY_ORDER = "Enter an order number, order name, e-mail address or order ID."
@@ -446,7 +553,14 @@ _WEB_PAGE = (
 )
 
 
-def _json_or_error(status: int, headers, body: bytes, *, not_found: type[NotFound]) -> Any:
+def _json_or_error(
+    status: int,
+    headers,
+    body: bytes,
+    *,
+    not_found: type[NotFound],
+    invalid: str = "GoKarla did not accept that reference. Check it and try again.",
+) -> Any:
     """The JSON of a 2xx answer, or the error this answer means.
 
     GoKarla's own refusals carry its error body (``{"errors", "key", "message", "type"}``) or
@@ -469,13 +583,15 @@ def _json_or_error(status: int, headers, body: bytes, *, not_found: type[NotFoun
             raise NotGoKarlaAPI(status_code=status)
         raise (ShopNotFound if key == "shop_not_found" else not_found)(status_code=status)
     if status == 422:
-        raise InvalidInput(
-            "GoKarla did not accept that reference. Check it and try again.", status_code=status
-        )
+        raise InvalidInput(invalid, status_code=status)
     raise UnexpectedResponse(status_code=status)
 
 
 _NOT_JSON = object()
+_WEBHOOK_REFUSED = (
+    "GoKarla did not accept the webhook's settings. Check PUBLIC_BASE_URL: GoKarla must accept "
+    "it as an address to deliver to."
+)
 
 
 def _json(headers, body: bytes, status: int) -> Any:

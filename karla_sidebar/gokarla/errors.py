@@ -82,6 +82,10 @@ class ShipmentNotFound(NotFound):
     default_message = "No shipment with that ID or tracking number in this GoKarla account."
 
 
+class WebhookNotFound(NotFound):
+    default_message = "GoKarla has no such webhook (it may have been deleted in GoKarla's portal)."
+
+
 class NoTrackingYet(GoKarlaError):
     code = "no_tracking_yet"
     default_message = (

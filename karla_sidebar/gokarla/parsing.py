@@ -37,6 +37,9 @@ from .records import (
     ShipmentStatus,
     Shop,
     TrackingEvent,
+    Webhook,
+    WebhookEvent,
+    tracking_key,
 )
 
 logger = logging.getLogger("karla_sidebar.gokarla")
@@ -162,6 +165,22 @@ def parse_tracking(data: Any) -> Shipment:
     return _parsed(_shipment, data)
 
 
+def parse_webhook(data: Any) -> Webhook:
+    return _parsed(_webhook, data)
+
+
+def parse_webhooks(data: Any) -> list[Webhook]:
+    return _parsed(_webhooks, data)
+
+
+def parse_webhook_event(data: Any) -> WebhookEvent:
+    """A webhook delivery's payload. GoKarla documents it only in outline (every event carries
+    ``context`` with the models involved: ``order``, ``customer``, ``shipments``), so anything
+    readable is taken and the rest counted in ``skipped``; only a payload that is not a JSON
+    object at all is an error."""
+    return _parsed(_webhook_event, data)
+
+
 def unwrap(data: Any) -> Any:
     """The body inside a ``{"data": …}`` envelope, or the body itself."""
     if isinstance(data, dict) and isinstance(data.get("data"), dict | list):
@@ -235,6 +254,75 @@ def _order(body: Any) -> Order:
         shipments=shipments,
         expected_shipments=expected,
     )
+
+
+def _webhooks(body: Any) -> list[Webhook]:
+    if not isinstance(body, list):
+        raise _Malformed("webhook list is not a list")
+    return [_webhook(item) for item in body]
+
+
+def _webhook(body: Any) -> Webhook:
+    body = _object(body)
+    uuid = _text(body.get("uuid"))
+    if not uuid:
+        raise _Malformed("webhook without a uuid")
+    return Webhook(
+        uuid=uuid,
+        url=_text(body.get("url")),
+        enabled_events=tuple(_text(item) for item in _list(body.get("enabled_events"))),
+        status=_text(body.get("status")).lower(),
+        description=_text(body.get("description")),
+    )
+
+
+# What a part of a webhook's context may raise when it makes no sense: it is skipped.
+_UNREADABLE = (_Malformed, TypeError, ValueError, AttributeError, LookupError, ArithmeticError)
+
+
+def _webhook_event(body: Any) -> WebhookEvent:
+    body = _object(body)
+    context = _dict(body.get("context"))
+    orders, shipments, skipped = [], [], 0
+    for item in _one_or_many(context, "order", "orders"):
+        try:
+            orders.append(_order(item))
+        except _UNREADABLE:
+            skipped += 1
+    known = {key for order in orders if order.uuid for key in _shipment_keys(order.shipments)}
+    for item in _one_or_many(context, "shipment", "shipments"):
+        try:
+            shipment = _shipment(item)
+        except _UNREADABLE:
+            skipped += 1
+            continue
+        if known.intersection(_shipment_keys((shipment,))):
+            continue  # its order is in the context too, and says more
+        if shipment.order_uuid:
+            shipments.append(shipment)
+        else:
+            skipped += 1  # without its order's uuid it cannot be found again
+    return WebhookEvent(
+        event=_text(body.get("event")),
+        orders=tuple(orders),
+        shipments=tuple(shipments),
+        skipped=skipped,
+    )
+
+
+def _shipment_keys(shipments: tuple[Shipment, ...]) -> set[str]:
+    keys = {f"id:{shipment.id}" for shipment in shipments if shipment.id}
+    return keys | {
+        f"tracking:{tracking_key(shipment.tracking_number)}"
+        for shipment in shipments
+        if shipment.tracking_number
+    }
+
+
+def _one_or_many(context: dict, one: str, many: str) -> list:
+    """The objects under ``one`` (an object) and ``many`` (a list of them)."""
+    items = [context.get(one), *_list(context.get(many))]
+    return [item for item in items if _is_object(item)]
 
 
 def _expected_shipments(line_items: tuple[LineItem, ...], shipments: tuple[Shipment, ...]) -> int:

@@ -292,6 +292,31 @@ class Order:
         return tuple(i for i in dict.fromkeys(ids) if i not in tracked)
 
 
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """A webhook registered at GoKarla (its WebhookDTO, less the secret, which GoKarla shows
+    only in the answer to its creation)."""
+
+    uuid: str
+    url: str = ""
+    enabled_events: tuple[str, ...] = ()
+    status: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEvent:
+    """What a webhook delivery tells: the event (``shipments/<phase>/<EVENT_KEY>``), the orders
+    in its ``context`` (trackings included), and the trackings it names without their order
+    (each knows its order's uuid and number). ``skipped`` counts the objects in ``context``
+    that could not be read."""
+
+    event: str = ""
+    orders: tuple[Order, ...] = ()
+    shipments: tuple[Shipment, ...] = ()
+    skipped: int = 0
+
+
 def tracking_key(reference: str) -> str:
     """A tracking number or shipment id as agents type it, made comparable: carriers print
     numbers in groups (``1Z999 AA1 0123456784``, ``JJD-0001``) and case carries no meaning."""
@@ -311,5 +336,7 @@ __all__ = [
     "ShipmentStatus",
     "Shop",
     "TrackingEvent",
+    "Webhook",
+    "WebhookEvent",
     "tracking_key",
 ]

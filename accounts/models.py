@@ -147,6 +147,9 @@ class AccountActivity(models.Model):
         TEST_FAILED = "test_failed", "Connection test failed"
         MADE_DEFAULT = "made_default", "Made default"
         REMOVED = "removed", "Removed"
+        WEBHOOK_REGISTERED = "webhook_registered", "Registered the webhook"
+        WEBHOOK_FAILED = "webhook_failed", "Could not register the webhook"
+        WEBHOOK_REMOVED = "webhook_removed", "Deleted the webhook"
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     account = models.ForeignKey(

@@ -5,12 +5,14 @@ Every change is verified against GoKarla first where it involves credentials, an
 selectors, so nothing here can reach another workspace's rows.
 """
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts import webhooks
 from accounts.models import AccountActivity, GoKarlaAccount, Workspace, new_sidebar_secret
 from karla_sidebar.breaker import breaker_success
 from karla_sidebar.gokarla import (
@@ -27,6 +29,8 @@ from karla_sidebar.gokarla import (
     endpoint_for_account,
     first_answering,
 )
+
+logger = logging.getLogger("accounts.services")
 
 
 class DuplicateAccount(InvalidInput):
@@ -145,6 +149,8 @@ def account_connect(
             )
     except IntegrityError:
         raise DuplicateAccount() from None
+    if settings.PUBLIC_BASE_URL:
+        _webhook_quietly(account_webhook_ensure, account, actor)
     return account
 
 
@@ -195,6 +201,9 @@ def account_update_token(*, account: GoKarlaAccount, token: str, actor=None) -> 
     _mark_verified(account, shop)
     account.save()
     _record(account, AccountActivity.Action.TOKEN_UPDATED, actor)
+    if settings.PUBLIC_BASE_URL and account.webhook_status != GoKarlaAccount.WebhookStatus.ACTIVE:
+        # A key that may create webhooks (an editor's, after a viewer's) gets one now.
+        _webhook_quietly(account_webhook_ensure, account, actor)
     return account
 
 
@@ -210,18 +219,66 @@ def account_make_default(*, account: GoKarlaAccount, actor=None) -> GoKarlaAccou
     return account
 
 
-@transaction.atomic
 def account_remove(*, account: GoKarlaAccount, actor=None) -> None:
-    """Remove the account; history keeps its label. Another account becomes the default."""
-    was_default = account.is_default
-    workspace_id = account.workspace_id
-    _record(account, AccountActivity.Action.REMOVED, actor)
-    account.delete()
-    if was_default:
-        successor = GoKarlaAccount.objects.filter(workspace_id=workspace_id).order_by("id").first()
-        if successor:
-            successor.is_default = True
-            successor.save(update_fields=["is_default", "updated_at"])
+    """Remove the account; history keeps its label. Another account becomes the default.
+
+    Its webhook is deleted at GoKarla first, outside the transaction (a GoKarla call may take
+    seconds); when that fails the account is removed all the same, and the activity entry
+    tells admins to delete the webhook in GoKarla's portal."""
+    detail = ""
+    if account.webhook_uuid:
+        outcome = _webhook_quietly(account_webhook_remove, account, actor, record=False)
+        detail = "" if outcome and outcome.ok else webhooks.LEFT_BEHIND_NOTE
+    with transaction.atomic():
+        was_default = account.is_default
+        workspace_id = account.workspace_id
+        _record(account, AccountActivity.Action.REMOVED, actor, detail)
+        account.delete()
+        if was_default:
+            successor = (
+                GoKarlaAccount.objects.filter(workspace_id=workspace_id).order_by("id").first()
+            )
+            if successor:
+                successor.is_default = True
+                successor.save(update_fields=["is_default", "updated_at"])
+
+
+def account_webhook_ensure(
+    *, account: GoKarlaAccount, actor=None, record: bool = True
+) -> webhooks.WebhookOutcome:
+    """Register the account's webhook at GoKarla, or check and correct it (idempotent); the
+    account's ``webhook_status`` and ``webhook_note`` say how it went. Never raises for
+    GoKarla's answers."""
+    return _webhook_change(webhooks.webhook_ensure, account, actor, record)
+
+
+def account_webhook_remove(
+    *, account: GoKarlaAccount, actor=None, record: bool = True
+) -> webhooks.WebhookOutcome:
+    """Delete the account's webhook at GoKarla (GoKarla no longer having it counts as done)."""
+    return _webhook_change(webhooks.webhook_delete, account, actor, record)
+
+
+def _webhook_change(change, account: GoKarlaAccount, actor, record: bool):
+    try:
+        client = account_client(account=account)
+    except GoKarlaError as error:  # a token no key can decrypt, an address no longer allowed
+        return webhooks.WebhookOutcome(account.webhook_status, error.message, ok=False)
+    outcome = change(account=account, client=client)
+    if record and outcome.action:
+        note = "" if outcome.ok else outcome.message
+        _record(account, outcome.action, actor, note)
+    return outcome
+
+
+def _webhook_quietly(use_case, account: GoKarlaAccount, actor, **options):
+    """Run a webhook use case where it must not stop the admin's action (Connect, Remove): a
+    failure is logged and the action goes on. Returns the outcome, None after a failure."""
+    try:
+        return use_case(account=account, actor=actor, **options)
+    except Exception:
+        logger.exception("The webhook of account %s could not be changed", account.pk)
+        return None
 
 
 def workspace_rotate_sidebar_secret(*, workspace: Workspace) -> Workspace:

@@ -4,7 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from accounts import views as account_views
-from karla_sidebar import api, demo, history, sidebar
+from karla_sidebar import api, demo, history, sidebar, webhooks
 
 sidebar_urls = (
     [
@@ -40,6 +40,7 @@ urlpatterns = [
     path("api/v1/actions/get-shipment", api.get_shipment, name="api-get-shipment"),
     path("api/v1/openapi.json", api.openapi, name="api-openapi"),
     path("api/<path:path>", api.not_found),
+    path("webhooks/gokarla/<str:webhook_id>/", webhooks.gokarla_webhook, name="gokarla-webhook"),
     path("", include("accounts.urls")),
     path("", include(history_urls)),
     path("django-admin/", admin.site.urls),

@@ -17,6 +17,8 @@ SECRET_KEY={secret_key}
 FIELD_ENCRYPTION_KEY={field_key}
 SANDBOX_ENABLED=1
 SANDBOX_URL=http://127.0.0.1:8001
+# The sandbox delivers its webhooks here (the demo app's address).
+PUBLIC_BASE_URL=http://127.0.0.1:8000
 """
 
 PRODUCTION_REHEARSAL = """\

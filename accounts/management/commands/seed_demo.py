@@ -2,6 +2,8 @@
 
 The accounts are connected through the same connect service an admin uses, so the demo
 itself proves Connect works. The sandbox must be running (``make run`` starts it first).
+With ``PUBLIC_BASE_URL`` set (``make run`` sets it), each account's webhook is registered at
+the sandbox, again on every run (the sandbox keeps webhooks in memory only).
 """
 
 from django.conf import settings
@@ -64,6 +66,12 @@ class Command(BaseCommand):
                 raise CommandError(f"Could not connect {label}: {error.message}") from None
         default = GoKarlaAccount.objects.get(workspace=workspace, username="demo-shop")
         services.account_make_default(account=default)
+        if settings.PUBLIC_BASE_URL:
+            # The sandbox forgets its webhooks when it stops: register them again.
+            for account in GoKarlaAccount.objects.filter(workspace=workspace):
+                outcome = services.account_webhook_ensure(account=account, actor=admin)
+                if not outcome.ok:
+                    self.stderr.write(f"{account.label}: webhook not registered: {outcome.message}")
         if api_key_authenticate(key=DEMO_API_KEY) is None:  # first run, or revoked in the demo
             ApiKey.objects.filter(workspace=workspace, prefix=DEMO_API_KEY[:PREFIX_LENGTH]).delete()
             api_key_create(workspace=workspace, name="Demo workflow", actor=admin, key=DEMO_API_KEY)

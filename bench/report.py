@@ -629,7 +629,20 @@ def write(run: dict, docs: Path) -> None:
     docs.mkdir(exist_ok=True)
     document = json.dumps(_plain(run), indent=2, ensure_ascii=False, allow_nan=False)
     (docs / "performance.json").write_text(document + "\n")
-    (docs / "performance.md").write_text(markdown(run))
+    (docs / "performance.md").write_text(markdown(run) + other_sections(docs))
+
+
+def other_sections(docs: Path) -> str:
+    """The sections other benchmarks keep beside this one (``docs/performance-*.md``, such as
+    bench/sync.py's): part of performance.md, so that every run of this one keeps them."""
+    return "".join(f"\n{path.read_text()}" for path in sorted(docs.glob("performance-*.md")))
+
+
+def rewrite_markdown(docs: Path) -> None:
+    """performance.md again from performance.json, with the other benchmarks' sections as
+    they are now (after one of them wrote its own)."""
+    run = json.loads((docs / "performance.json").read_text())
+    (docs / "performance.md").write_text(markdown(run) + other_sections(docs))
 
 
 # --- Markdown --------------------------------------------------------------------------------

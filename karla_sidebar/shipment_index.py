@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
@@ -19,7 +20,7 @@ from django.utils import timezone
 
 from accounts.models import GoKarlaAccount
 from karla_sidebar.gokarla import Order, Shipment, tracking_key
-from karla_sidebar.models import ShipmentIndexEntry, storable
+from karla_sidebar.models import ShipmentIndexEntry, ShipmentSync, storable
 
 _UPDATED = (
     "shipment_key",
@@ -144,6 +145,40 @@ def shipment_index_size(*, account: GoKarlaAccount) -> tuple[int, datetime | Non
         size=Count("id"), latest=Max("indexed_at")
     )
     return stats["size"], stats["latest"]
+
+
+@dataclass(frozen=True, slots=True)
+class IndexSummary:
+    """An account's index as the Accounts tab shows it."""
+
+    size: int = 0
+    last_indexed_at: datetime | None = None  # when it last learnt of a shipment
+    last_synced_at: datetime | None = None  # when sync_gokarla last finished for it
+
+
+def shipment_index_summaries(*, accounts: list[GoKarlaAccount]) -> dict[int, IndexSummary]:
+    """Per account (by id) of one workspace, its ``IndexSummary``: two queries for all."""
+    if not accounts:
+        return {}
+    scope = {"workspace_id": accounts[0].workspace_id, "account_id__in": [a.pk for a in accounts]}
+    stats = {
+        row["account_id"]: row
+        for row in ShipmentIndexEntry.objects.filter(**scope)
+        .values("account_id")
+        .annotate(size=Count("id"), latest=Max("indexed_at"))
+        .order_by()
+    }
+    synced = dict(
+        ShipmentSync.objects.filter(**scope).values_list("account_id", "last_finished_at")
+    )
+    return {
+        account.pk: IndexSummary(
+            size=stats.get(account.pk, {}).get("size", 0),
+            last_indexed_at=stats.get(account.pk, {}).get("latest"),
+            last_synced_at=synced.get(account.pk),
+        )
+        for account in accounts
+    }
 
 
 def shipment_version(*, updated_at: datetime | None, last_event_at: datetime | None) -> int:

@@ -1,6 +1,6 @@
 """The app's webhook at GoKarla: registered at Connect when PUBLIC_BASE_URL is set, deleted
-when the account is removed, checked and repaired by ``manage.py gokarla_webhooks``. Each test
-has a sandbox of its own (it changes the sandbox's webhooks)."""
+when the account is removed, checked and repaired by ``manage.py gokarla_webhooks``, and shown
+on the Accounts tab. Each test has a sandbox of its own (it changes the sandbox's webhooks)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from accounts.webhooks import LEFT_BEHIND_NOTE, NOT_ALLOWED_NOTE
 from sandbox.server import make_server
 
 PUBLIC = "https://karla.example.com"
+ACCOUNTS_TAB = "/settings/integrations/gokarla/accounts/"
 
 
 @pytest.fixture
@@ -247,3 +248,51 @@ class TestCommand:
         gokarla.api.webhooks.delete("demo-shop", account.webhook_uuid)
         assert "Deleted the webhook at GoKarla." in run("remove")
         assert fresh(account).webhook_uuid == ""
+
+
+class TestAccountsTab:
+    def test_shows_the_webhook_the_index_and_the_sync(self, workspace, gokarla, alice_client):
+        connect(workspace, gokarla, label="Demo Shop")
+        connect(
+            workspace,
+            gokarla,
+            username="demo-shop-viewer",
+            token="karla-viewer-token",
+            shop_slug="demo-shop",
+            label="Viewer",
+        )
+        page = alice_client.get(ACCOUNTS_TAB).content.decode()
+        assert '<th scope="col">Shipment index</th>' in page
+        shop, viewer = page.split('data-account="Demo Shop"')[1].split('data-account="Viewer"')
+        assert "Webhook:" in shop and ">active</span>" in shop and "No delivery yet" in shop
+        assert "0 shipments indexed" in shop and "Not synced yet" in shop
+        assert ">not allowed for this key</span>" in viewer
+        assert NOT_ALLOWED_NOTE.replace("'", "&#x27;") in viewer
+        secrets = [a.webhook_secret for a in GoKarlaAccount.objects.all() if a.webhook_secret]
+        assert secrets and not any(secret in page for secret in secrets)
+
+    def test_shows_the_last_delivery_and_sync(self, workspace, gokarla, alice_client):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from karla_sidebar.models import ShipmentSync
+
+        account = connect(workspace, gokarla, label="Demo Shop")
+        now = timezone.now()
+        GoKarlaAccount.objects.filter(pk=account.pk).update(
+            webhook_last_delivery_at=now - timedelta(minutes=2)
+        )
+        ShipmentSync.objects.create(
+            workspace=workspace, account=account, last_finished_at=now - timedelta(hours=3)
+        )
+        page = alice_client.get(ACCOUNTS_TAB).content.decode()
+        assert "Last delivery <time" in page and "2\xa0minutes ago" in page
+        assert "Last sync <time" in page and "3\xa0hours ago" in page
+
+    def test_a_lead_sees_it_too_and_another_workspace_sees_nothing(
+        self, workspace, gokarla, leo_client, gwen_client
+    ):
+        connect(workspace, gokarla, label="Demo Shop")
+        assert "Webhook:" in leo_client.get(ACCOUNTS_TAB).content.decode()
+        assert "Demo Shop" not in gwen_client.get(ACCOUNTS_TAB).content.decode()

@@ -276,6 +276,19 @@ class TestAccounts:
         assert set(indexed(globex)) == set(indexed(shop))
         assert ShipmentIndexEntry.objects.filter(account=globex, workspace=workspace).count() == 0
 
+    @pytest.mark.parametrize(
+        ("since", "says"),
+        [
+            ("yesterday", "expected an ISO 8601 date or date-time"),
+            ("2026-13-45", "expected an ISO 8601 date or date-time"),
+            ("2999-01-01", "is in the future"),
+        ],
+    )
+    def test_a_bad_since_is_refused_before_anything_happens(self, workspace, shop, since, says):
+        error, _ = sync_failing("--since", since)
+        assert says in str(error)
+        assert not ShipmentSync.objects.exists()
+
     def test_no_accounts_nothing_to_do(self, db):
         assert sync() == "No GoKarla accounts to sync.\n"
 

@@ -291,13 +291,15 @@ def _webhook_event(body: Any) -> WebhookEvent:
             skipped += 1
     known = {key for order in orders if order.uuid for key in _shipment_keys(order.shipments)}
     for item in _one_or_many(context, "shipment", "shipments"):
+        carrier = _dict(item.get("carrier"))
+        keys = _keys(_text(item.get("id")), _text(carrier.get("tracking_number")))
+        if known.intersection(keys):
+            continue  # its order is in the context too, and says more
         try:
             shipment = _shipment(item)
         except _UNREADABLE:
             skipped += 1
             continue
-        if known.intersection(_shipment_keys((shipment,))):
-            continue  # its order is in the context too, and says more
         if shipment.order_uuid:
             shipments.append(shipment)
         else:
@@ -311,12 +313,13 @@ def _webhook_event(body: Any) -> WebhookEvent:
 
 
 def _shipment_keys(shipments: tuple[Shipment, ...]) -> set[str]:
-    keys = {f"id:{shipment.id}" for shipment in shipments if shipment.id}
-    return keys | {
-        f"tracking:{tracking_key(shipment.tracking_number)}"
-        for shipment in shipments
-        if shipment.tracking_number
-    }
+    return {key for s in shipments for key in _keys(s.id, s.tracking_number)}
+
+
+def _keys(shipment_id: str, tracking_number: str) -> set[str]:
+    """What tells a shipment apart: its id, its tracking number (as ``tracking_key`` reads it)."""
+    keys = {f"id:{shipment_id}"} if shipment_id else set()
+    return keys | ({f"tracking:{tracking_key(tracking_number)}"} if tracking_number else set())
 
 
 def _one_or_many(context: dict, one: str, many: str) -> list:

@@ -98,6 +98,8 @@ def _actor(api_key: ApiKey, customer_email: str = "") -> lookups.Actor:
         actor_id=api_key.prefix,
         actor_name=api_key.name,
         customer_email=customer_email,
+        # An automation that names the customer gets only that customer's orders.
+        only_customer=bool(customer_email),
         language=gokarla_language(get_language()),
     )
 

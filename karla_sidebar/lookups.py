@@ -93,6 +93,9 @@ class Actor:
     customer_email: str = ""
     # The viewer's language: GoKarla's event texts come in it (and are cached apart).
     language: str = ""
+    # Answer only with the orders (and shipments) of ``customer_email``; anything else reads
+    # as not found. For automations that reply to customers directly.
+    only_customer: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +111,8 @@ class Hit:
     # Served from an older result because GoKarla failed or was too slow.
     stale: bool = False
     resolved_by: str = ""
+    # The e-mail of the order's (or the shipment's order's) customer.
+    customer_email: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +149,7 @@ def _cache_key(
         # "1Z999 AA1 0123456784", "1z999aa10123456784": the same question.
         reference = tracking_key(reference)
     digest = hashlib.sha256(reference.strip().lower().encode()).hexdigest()[:32]
-    return f"lookup:v2:{workspace.pk}:{account.pk}:{action}:{language or '-'}:{digest}"
+    return f"lookup:v3:{workspace.pk}:{account.pk}:{action}:{language or '-'}:{digest}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +162,7 @@ class _Answer:
     orders: list[Order]
     resolved_by: str = ""
     contradicted: ShipmentIndexEntry | None = None
+    owners: tuple[str, ...] = ()  # each record's customer e-mail
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +198,9 @@ def _fetch(account, action, reference, breaker: dict, actor: Actor, entry) -> _A
             answer = _find_shipment(client, reference, entry, actor)
         else:
             orders = client.order_find(reference)
-            answer = _Answer(records=orders, orders=orders)
+            answer = _Answer(
+                records=orders, orders=orders, owners=tuple(order.email for order in orders)
+            )
     except Unavailable:  # timeouts, connection errors, 5xx, not GoKarla's API
         if breaker_failure(account_id=account.pk):
             account_mark_failing(account=account, error=CircuitOpen())
@@ -219,7 +227,12 @@ def _find_shipment(client: GoKarlaClient, reference: str, entry, actor: Actor) -
         orders = client.orders_search(uuid=entry.order_uuid)
         shipment = _shipment_in(orders, reference)
         if shipment is not None:
-            return _Answer(records=[shipment], orders=orders, resolved_by=Resolution.INDEX)
+            return _Answer(
+                records=[shipment],
+                orders=orders,
+                resolved_by=Resolution.INDEX,
+                owners=(_owner(orders, shipment),),
+            )
         contradicted = entry  # GoKarla no longer agrees: forget it, look further
     orders = []
     if actor.customer_email:
@@ -230,9 +243,15 @@ def _find_shipment(client: GoKarlaClient, reference: str, entry, actor: Actor) -
                 records=[shipment],
                 orders=orders,
                 resolved_by=Resolution.CUSTOMER,
+                owners=(_owner(orders, shipment),),
                 contradicted=contradicted,
             )
     return _Answer(records=[], orders=orders, contradicted=contradicted)
+
+
+def _owner(orders: list[Order], shipment: Shipment) -> str:
+    """The e-mail of the customer whose order holds ``shipment``."""
+    return next((order.email for order in orders if shipment in order.shipments), "")
 
 
 def _shipment_in(orders: list[Order], reference: str) -> Shipment | None:
@@ -281,14 +300,12 @@ def _ask(workspace, account, action, reference, use_cache, actor: Actor, entry) 
     cached = state.get(key)
     age = (timezone.now() - cached.fetched_at).total_seconds() if cached else None
     if cached and use_cache and age < settings.LOOKUP_CACHE_SECONDS:
-        return _Asked([_hit(account, cached, r, cached=True) for r in cached.records])
+        return _Asked(_hits(account, cached, cached=True))
     try:
         answer = _fetch(account, action, reference, state, actor, entry)
     except GoKarlaError as error:
         if cached and isinstance(error, STALE_OK) and age < settings.LOOKUP_STALE_SECONDS:
-            return _Asked(
-                [_hit(account, cached, r, cached=True, stale=True) for r in cached.records]
-            )
+            return _Asked(_hits(account, cached, cached=True, stale=True))
         return _Asked([], error)
     digest = shipment_index_digest(answer.orders)
     learnt = answer.orders if cached is None or cached.index_digest != digest else []
@@ -298,9 +315,9 @@ def _ask(workspace, account, action, reference, use_cache, actor: Actor, entry) 
     if not answer.records:
         asked = entry is not None or bool(actor.customer_email)
         return _Asked([], index=index, missed=True, asked_gokarla=asked)
-    fresh = _Cached(answer.records, timezone.now(), digest, answer.resolved_by)
+    fresh = _Cached(answer.records, timezone.now(), digest, answer.resolved_by, answer.owners)
     cache.set(key, fresh, settings.LOOKUP_STALE_SECONDS)
-    return _Asked([_hit(account, fresh, r) for r in fresh.records], index=index)
+    return _Asked(_hits(account, fresh), index=index)
 
 
 def _index_learn(change: _IndexChange) -> None:
@@ -318,19 +335,36 @@ class _Cached:
     fetched_at: datetime
     index_digest: str
     resolved_by: str
+    owners: tuple[str, ...]
 
 
-def _hit(account: GoKarlaAccount, entry: _Cached, record, *, cached=False, stale=False):
-    return Hit(
-        account_id=account.pk,
-        account_label=account.label,
-        shop_name=account.shop_name,
-        record=record,
-        fetched_at=entry.fetched_at,
-        cached=cached,
-        stale=stale,
-        resolved_by=entry.resolved_by,
-    )
+def _hits(account: GoKarlaAccount, entry: _Cached, *, cached=False, stale=False) -> list[Hit]:
+    return [
+        Hit(
+            account_id=account.pk,
+            account_label=account.label,
+            shop_name=account.shop_name,
+            record=record,
+            fetched_at=entry.fetched_at,
+            cached=cached,
+            stale=stale,
+            resolved_by=entry.resolved_by,
+            customer_email=owner,
+        )
+        for record, owner in zip(entry.records, entry.owners, strict=True)
+    ]
+
+
+def _not_found(action: str, account: GoKarlaAccount, actor: Actor) -> NotFound:
+    """The not-found GoKarla's own empty answer gives, word for word."""
+    if action == LookupRecord.Action.SHIPMENT:
+        return _shipment_not_found(account, actor, True)
+    return OrderNotFound(status_code=200)
+
+
+def _same_customer(email: str, actor: Actor) -> bool:
+    wanted = actor.customer_email.strip().casefold()
+    return bool(wanted) and email.strip().casefold() == wanted
 
 
 def _worst(errors: list[GoKarlaError], action: str, several: bool) -> GoKarlaError:
@@ -392,6 +426,13 @@ def _lookup(*, workspace, action, reference, account, actor: Actor, use_cache=Tr
                 errors.append(asked.error)
                 if isinstance(asked.error, CredentialsRejected | AccessDenied):
                     account_mark_failing(account=account, error=asked.error)
+        if actor.only_customer:
+            # Another customer's order reads exactly like one that does not exist.
+            by_id = {account.pk: account for account in accounts}
+            for hit in hits:
+                if not _same_customer(hit.customer_email, actor):
+                    errors.append(_not_found(action, by_id[hit.account_id], actor))
+            hits = [hit for hit in hits if _same_customer(hit.customer_email, actor)]
         if not hits:
             raise _worst(errors, action, several)
     except GoKarlaError as error:

@@ -71,9 +71,11 @@ SCHEMAS = {
             "customer_email": {
                 "type": "string",
                 "maxLength": 254,
-                "description": "get-shipment only: the customer's e-mail address. GoKarla "
-                "cannot look up a tracking number itself; when Karla Sidebar's shipment index "
-                "does not know it, this customer's orders are searched.",
+                "description": "The customer the answer is for (an automation replying to a "
+                "customer should always send it): an order or shipment of anyone else answers "
+                "exactly like not found (404). For get-shipment, also where Karla Sidebar "
+                "looks when its shipment index does not know the tracking number (GoKarla "
+                "cannot look one up itself).",
                 "examples": ["jane@example.com"],
             },
         },

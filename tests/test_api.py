@@ -374,3 +374,49 @@ def test_unknown_api_paths_answer_json_404(client):
     response = client.post("/api/v1/actions/get-refund")
     assert response.status_code == 404
     validate(response.json(), "Error")
+
+
+# The customer guard: an automation that answers customers never shows anyone else's order.
+
+
+@pytest.mark.parametrize(
+    ("path", "reference"),
+    [(ORDER, "1006"), (ORDER, "#1006"), (SHIPMENT, "1Z999AA10123456784")],
+)
+def test_another_customer_s_order_reads_exactly_like_not_found(
+    client, acme_key, shop_account, path, reference
+):
+    """Anna's order 1006 asked for on behalf of Jane: 404, the very body a missing one gets."""
+    call(client, ORDER, acme_key, {"reference": "1006"})  # the index knows 1006's parcel
+    jane = "jane@example.com"
+    missing = "9999" if path == ORDER else "NOPE-123"
+    nothing = call(client, path, acme_key, {"reference": missing, "customer_email": jane})
+    theirs = call(client, path, acme_key, {"reference": reference, "customer_email": jane})
+    assert theirs.status_code == nothing.status_code == 404
+    assert theirs.json() == nothing.json()
+    assert LookupRecord.objects.order_by("id").last().outcome == "not_found"
+
+
+def test_the_customer_s_own_order_is_answered_whatever_the_case(client, acme_key, shop_account):
+    response = call(
+        client, ORDER, acme_key, {"reference": "1001", "customer_email": "JANE@Example.com"}
+    )
+    assert response.status_code == 200
+    assert response.json()["order"]["customer"]["email"] == "jane@example.com"
+
+
+def test_an_email_search_keeps_only_the_customer_s_orders(client, acme_key, shop_account):
+    body = call(
+        client,
+        ORDER,
+        acme_key,
+        {"reference": "jane@example.com", "customer_email": "jane@example.com"},
+    ).json()
+    assert body["matches"] == 2
+    other = call(
+        client,
+        ORDER,
+        acme_key,
+        {"reference": "jane@example.com", "customer_email": "anna.huber@example.com"},
+    )
+    assert other.status_code == 404

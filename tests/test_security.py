@@ -196,7 +196,7 @@ def test_admin_cookies_are_secure_httponly_and_lax(client, alice):
 
 def test_cache_keys_carry_the_workspace_and_the_language(workspace, shop_account):
     key = lookups._cache_key(workspace, shop_account, "order", "1001", "de")
-    assert key.startswith(f"lookup:v2:{workspace.pk}:{shop_account.pk}:")
+    assert key.startswith(f"lookup:v3:{workspace.pk}:{shop_account.pk}:")
     assert key != lookups._cache_key(workspace, shop_account, "order", "1001", "en")
 
 

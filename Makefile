@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run run-prod test bench bench-sync soak lint format install install-dev browser clean
+.PHONY: run run-prod test bench bench-sync bench-webhooks soak lint format install install-dev browser clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ bench: $(VENV)/.installed-dev
 # sync_gokarla over 10 000 sandbox orders (SQLite, PostgreSQL): its section of docs/performance.md.
 bench-sync: $(VENV)/.installed-dev
 	$(PY) bench/sync.py
+
+# Signed webhook deliveries per second under gunicorn (SQLite, PostgreSQL): its section of docs/performance.md.
+bench-webhooks: $(VENV)/.installed-dev
+	$(PY) bench/webhooks.py
 
 # 50 agents for 60 s while the GoKarla sandbox is down for 15 s: no 5xx, no lost history record.
 soak: $(VENV)/.installed-dev

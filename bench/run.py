@@ -353,6 +353,9 @@ def base_env() -> dict[str, str]:
         KARLA_ENV_FILE="",  # never the developer's .env.local
         LOG_LEVEL="WARNING",
         API_RATE_LIMIT="1000000",  # the benchmark measures lookups, not the rate limit
+        SIDEBAR_GOKARLA_CALLS_PER_AGENT="1000000",  # nor the sidebar's budget
+        SIDEBAR_GOKARLA_CALLS_PER_WORKSPACE="1000000",
+        LOOKUP_REFRESH_REUSE_SECONDS="0",  # (b) measures Refresh, uncached, back to back
         DJANGO_SETTINGS_MODULE="karla_sidebar.settings",
         PYTHONUNBUFFERED="1",
     )

@@ -52,6 +52,7 @@ from karla_sidebar.gokarla import (
     tracking_key,
 )
 from karla_sidebar.models import LookupRecord, ShipmentIndexEntry, ShipmentSync, storable
+from karla_sidebar.ratelimit import rate_limit_hit
 from karla_sidebar.shipment_index import (
     shipment_index_digest,
     shipment_index_entries,
@@ -299,9 +300,13 @@ def _ask(workspace, account, action, reference, use_cache, actor: Actor, entry) 
     state = cache.get_many([key, breaker_state_key(account.pk)])
     cached = state.get(key)
     age = (timezone.now() - cached.fetched_at).total_seconds() if cached else None
-    if cached and use_cache and age < settings.LOOKUP_CACHE_SECONDS:
+    reuse = settings.LOOKUP_CACHE_SECONDS if use_cache else _refresh_reuse_seconds(actor)
+    if cached and age < reuse:
         return _Asked(_hits(account, cached, cached=True))
     try:
+        over_budget = _gokarla_budget_spent(workspace, actor)
+        if over_budget is not None:
+            raise over_budget
         answer = _fetch(account, action, reference, state, actor, entry)
     except GoKarlaError as error:
         if cached and isinstance(error, STALE_OK) and age < settings.LOOKUP_STALE_SECONDS:
@@ -318,6 +323,37 @@ def _ask(workspace, account, action, reference, use_cache, actor: Actor, entry) 
     fresh = _Cached(answer.records, timezone.now(), digest, answer.resolved_by, answer.owners)
     cache.set(key, fresh, settings.LOOKUP_STALE_SECONDS)
     return _Asked(_hits(account, fresh), index=index)
+
+
+def _refresh_reuse_seconds(actor: Actor) -> float:
+    """An agent's Refresh right after an answer reuses it (a double click, an impatient
+    agent); an automation asks afresh."""
+    return (
+        settings.LOOKUP_REFRESH_REUSE_SECONDS if actor.source == LookupRecord.Source.SIDEBAR else 0
+    )
+
+
+def _gokarla_budget_spent(workspace, actor: Actor) -> RateLimited | None:
+    """The sidebar's GoKarla calls are counted per agent and per workspace; over either
+    budget, the lookup is refused (the workflow API has its own per-key limit)."""
+    if actor.source != LookupRecord.Source.SIDEBAR:
+        return None
+    budgets = (
+        (
+            f"sidebar-agent:{workspace.pk}:{actor.actor_id}",
+            settings.SIDEBAR_GOKARLA_CALLS_PER_AGENT,
+        ),
+        (f"sidebar-workspace:{workspace.pk}", settings.SIDEBAR_GOKARLA_CALLS_PER_WORKSPACE),
+    )
+    for key, limit in budgets:
+        wait = rate_limit_hit(key=key, limit=limit)
+        if wait is not None:
+            return RateLimited(
+                "Too many lookups from the sidebar in the last minute. Wait a moment, then try "
+                "again (answers already shown stay available).",
+                retry_after=wait,
+            )
+    return None
 
 
 def _index_learn(change: _IndexChange) -> None:

@@ -263,6 +263,14 @@ GOKARLA_CONNECT_TIMEOUT_SECONDS = env_number("GOKARLA_CONNECT_TIMEOUT_SECONDS", 
 
 # Lookups: how long a result is reused before GoKarla is asked again.
 LOOKUP_CACHE_SECONDS = env_number("LOOKUP_CACHE_SECONDS", 60)
+# A sidebar Refresh within this many seconds of the answer it shows reuses that answer.
+LOOKUP_REFRESH_REUSE_SECONDS = env_number("LOOKUP_REFRESH_REUSE_SECONDS", 5)
+# GoKarla calls the sidebar may make per minute, per agent and per workspace (answers from the
+# cache do not count): one token holder cannot spend a tenant's GoKarla credentials at will.
+SIDEBAR_GOKARLA_CALLS_PER_AGENT = int(env_number("SIDEBAR_GOKARLA_CALLS_PER_AGENT", 30, minimum=1))
+SIDEBAR_GOKARLA_CALLS_PER_WORKSPACE = int(
+    env_number("SIDEBAR_GOKARLA_CALLS_PER_WORKSPACE", 600, minimum=1)
+)
 # When GoKarla fails, a result up to this old is shown (marked as such) instead of an error.
 LOOKUP_STALE_SECONDS = env_number("LOOKUP_STALE_SECONDS", 3600)
 # Lookup history: how many days of it `manage.py purge_history` keeps.

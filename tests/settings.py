@@ -20,3 +20,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+# Tests ask GoKarla (the sandbox) as often as they need to: the sidebar's budget and the
+# Refresh reuse window are tested where they are the subject (tests/test_security.py).
+SIDEBAR_GOKARLA_CALLS_PER_AGENT = 1_000_000
+SIDEBAR_GOKARLA_CALLS_PER_WORKSPACE = 1_000_000
+LOOKUP_REFRESH_REUSE_SECONDS = 0

@@ -23,6 +23,7 @@ from django.test import Client
 
 from karla_sidebar import lookups
 from karla_sidebar.gokarla import GoKarlaError
+from karla_sidebar.models import LookupRecord
 from tests.test_sidebar import REFUSED, claims, launch, sign
 from tests.tokens import MISSING, sidebar_token
 from tests.tokens import b64json as b64
@@ -351,6 +352,64 @@ def test_an_invalid_trusted_proxy_setting_fails_loudly():
     )
     assert result.returncode != 0
     assert "TRUSTED_PROXIES: 'not-a-network' is not an IP address or network" in result.stderr
+
+
+def _sidebar(client, workspace, agent="a-1"):
+    return {TOKEN_HEADER: sidebar_token(workspace, agent_id=agent), "HTTP_HX_REQUEST": "true"}
+
+
+def test_the_sidebar_s_gokarla_calls_are_budgeted_per_agent(
+    client, workspace, shop_account, settings
+):
+    """One token holder may not spend the tenant's GoKarla credentials at will."""
+    settings.SIDEBAR_GOKARLA_CALLS_PER_AGENT = 3
+    ada = _sidebar(client, workspace, "a-1")
+    for reference in ("1001", "1002", "1003"):
+        assert (
+            "Too many lookups"
+            not in client.post(
+                "/sidebar/order/", {"reference": reference, "refresh": "1"}, **ada
+            ).content.decode()
+        )
+    over = client.post("/sidebar/order/", {"reference": "1005", "refresh": "1"}, **ada)
+    assert "Too many lookups from the sidebar in the last minute" in over.content.decode()
+    assert LookupRecord.objects.order_by("id").last().outcome == "rate_limited"
+    # What was already fetched is still answered, and another agent is not affected.
+    assert "#1001" in client.post("/sidebar/order/", {"reference": "1001"}, **ada).content.decode()
+    bea = _sidebar(client, workspace, "a-2")
+    assert "#1005" in client.post("/sidebar/order/", {"reference": "1005"}, **bea).content.decode()
+
+
+def test_the_sidebar_s_gokarla_calls_are_budgeted_per_workspace(
+    client, workspace, shop_account, settings
+):
+    settings.SIDEBAR_GOKARLA_CALLS_PER_WORKSPACE = 2
+    for number, reference in enumerate(("1001", "1002")):
+        client.post(
+            "/sidebar/order/",
+            {"reference": reference},
+            **_sidebar(client, workspace, f"a-{number}"),
+        )
+    over = client.post(
+        "/sidebar/order/", {"reference": "1003"}, **_sidebar(client, workspace, "a-9")
+    )
+    assert "Too many lookups" in over.content.decode()
+
+
+def test_a_refresh_right_after_an_answer_reuses_it(client, workspace, shop_account, settings):
+    settings.LOOKUP_REFRESH_REUSE_SECONDS = 5
+    ada = _sidebar(client, workspace)
+    client.post("/sidebar/order/", {"reference": "1001"}, **ada)
+    for _ in range(5):  # an impatient agent hammering Refresh
+        client.post("/sidebar/order/", {"reference": "1001", "refresh": "1"}, **ada)
+    assert list(LookupRecord.objects.order_by("id").values_list("cached", flat=True)) == [
+        False,
+        True,
+        True,
+        True,
+        True,
+        True,
+    ]
 
 
 # 7. GoKarla redirects are never followed (also per trigger in tests/test_resilience.py)

@@ -127,6 +127,9 @@ def gokarla_webhook(request, webhook_id: str):
             signature=request.headers.get(SIGNATURE_HEADER, ""),
         )
     except WebhookRejected as rejected:
+        # The reason only: never the body or the signature (Django logs the path of a 4xx).
+        level = logging.INFO if isinstance(rejected, DeliveryRepeated) else logging.WARNING
+        logger.log(level, "Webhook delivery refused: %s %s", rejected.status, rejected.code)
         error = {"code": rejected.code, "message": rejected.message}
         return JsonResponse({"error": error}, status=rejected.status)
     return JsonResponse(

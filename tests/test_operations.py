@@ -163,6 +163,16 @@ def test_rotate_encryption_key_re_encrypts_under_the_first_key(keys, shop_accoun
     assert GoKarlaAccount.objects.get(pk=shop_account.pk).api_token == "karla-demo-token"
 
 
+def test_rotate_encryption_key_re_encrypts_the_webhook_secret_too(keys, shop_account):
+    shop_account.webhook_secret = "webhook-secret-0123456789"
+    shop_account.save()
+    keys["use"](keys["new"], keys["old"])
+    call_command("rotate_encryption_key")
+    keys["use"](keys["new"])
+    account = GoKarlaAccount.objects.get(pk=shop_account.pk)
+    assert account.webhook_secret == "webhook-secret-0123456789"
+
+
 def test_undecryptable_token_is_never_sent_and_marks_the_account(keys, shop_account, workspace):
     keys["use"](keys["new"])  # the key the token was saved with is gone
     account = GoKarlaAccount.objects.get(pk=shop_account.pk)

@@ -12,7 +12,7 @@ from accounts.fields import UNDECRYPTABLE
 from accounts.models import GoKarlaAccount, Workspace
 
 SECRET_FIELDS = {
-    GoKarlaAccount: ["api_token"],
+    GoKarlaAccount: ["api_token", "webhook_secret"],
     Workspace: ["sidebar_secret", "previous_sidebar_secret"],
 }
 

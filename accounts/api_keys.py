@@ -21,7 +21,12 @@ def _hash(key: str) -> str:
 
 
 def api_key_create(
-    *, workspace: Workspace, name: str, actor=None, key: str = ""
+    *,
+    workspace: Workspace,
+    name: str,
+    actor=None,
+    key: str = "",
+    requires_customer_email: bool = False,
 ) -> tuple[ApiKey, str]:
     """A new key for the workspace. Returns the row and the key, which is never shown again."""
     key = key or KEY_PREFIX + secrets.token_urlsafe(32)
@@ -31,8 +36,15 @@ def api_key_create(
         prefix=key[:PREFIX_LENGTH],
         key_hash=_hash(key),
         created_by=actor if actor and actor.is_authenticated else None,
+        requires_customer_email=requires_customer_email,
     )
     return row, key
+
+
+def api_key_require_customer(*, api_key: ApiKey, required: bool) -> None:
+    """Whether calls with this key must name the customer (and are answered only for them)."""
+    api_key.requires_customer_email = required
+    api_key.save(update_fields=["requires_customer_email"])
 
 
 def api_key_authenticate(*, key: str) -> ApiKey | None:

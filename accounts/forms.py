@@ -168,6 +168,14 @@ class ApiKeyForm(forms.Form):
         max_length=100,
         help_text="Say what uses it, e.g. “ArminCX order-status workflow”. Shown in the history.",
     )
+    requires_customer_email = forms.BooleanField(
+        label="Answer only for the customer named",
+        required=False,
+        help_text=(
+            "Calls must send customer_email, and only that customer's orders are answered. "
+            "Use it for workflows that reply to customers directly."
+        ),
+    )
 
 
 class ThrottledLogin:

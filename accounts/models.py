@@ -29,6 +29,9 @@ class Workspace(models.Model):
     sidebar_secret = EncryptedSecretField(max_length=200, default=new_sidebar_secret)
     previous_sidebar_secret = EncryptedSecretField(max_length=200, blank=True, default="")
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    # Counts rotations: a sidebar session remembers the generation that let it in, and ends
+    # when its secret is no longer accepted.
+    sidebar_secret_generation = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -193,6 +196,8 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Calls must name the customer (customer_email): only that customer's orders are answered.
+    requires_customer_email = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["revoked_at", "-created_at"]

@@ -288,7 +288,13 @@ def workspace_rotate_sidebar_secret(*, workspace: Workspace) -> Workspace:
         hours=settings.SIDEBAR_SECRET_GRACE_HOURS
     )
     workspace.sidebar_secret = new_sidebar_secret()
+    workspace.sidebar_secret_generation += 1  # sessions of two rotations ago end now
     workspace.save(
-        update_fields=["sidebar_secret", "previous_sidebar_secret", "previous_secret_expires_at"]
+        update_fields=[
+            "sidebar_secret",
+            "previous_sidebar_secret",
+            "previous_secret_expires_at",
+            "sidebar_secret_generation",
+        ]
     )
     return workspace

@@ -31,5 +31,10 @@ urlpatterns = [
     path(
         f"{BASE}api-keys/<int:key_id>/revoke/", views.api_key_revoke, name="gokarla-api-key-revoke"
     ),
+    path(
+        f"{BASE}api-keys/<int:key_id>/customer-guard/",
+        views.api_key_customer_guard,
+        name="gokarla-api-key-customer-guard",
+    ),
     path("settings/workspace/", views.switch_workspace, name="switch-workspace"),
 ]

@@ -229,11 +229,27 @@ def api_key_create(request):
     if not form.is_valid():
         return _api_keys_tab(request, form=form, status=422)
     _, key = api_keys.api_key_create(
-        workspace=request.workspace, name=form.cleaned_data["name"], actor=request.user
+        workspace=request.workspace,
+        name=form.cleaned_data["name"],
+        actor=request.user,
+        requires_customer_email=form.cleaned_data["requires_customer_email"],
     )
     # Shown once, in this answer only: the key is never stored in the session (or anywhere
     # else) in plain text.
     return _api_keys_tab(request, new_key=key, status=201)
+
+
+@require_POST
+@workspace_required(admin=True)
+def api_key_customer_guard(request, key_id):
+    api_key = api_keys.api_key_get(workspace=request.workspace, key_id=key_id)
+    required = request.POST.get("required") == "1"
+    api_keys.api_key_require_customer(api_key=api_key, required=required)
+    if required:
+        messages.success(request, f"{api_key.name} now answers only for the customer named.")
+    else:
+        messages.success(request, f"{api_key.name} no longer needs customer_email.")
+    return redirect("accounts:gokarla-api-keys")
 
 
 @require_POST

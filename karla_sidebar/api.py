@@ -125,6 +125,11 @@ def _action(request, action: str):
                 retry_after=wait,
             )
         body = _parse_body(request)
+        if api_key.requires_customer_email and not body["customer_email"]:
+            raise InvalidInput(
+                '"customer_email" is required with this API key: it answers only for the '
+                "customer named."
+            )
     except GoKarlaError as error:
         lookups.lookup_refused(
             workspace=workspace,

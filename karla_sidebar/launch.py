@@ -15,7 +15,7 @@ import random
 import re
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import wraps
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -85,6 +85,9 @@ class LaunchClaims:
     tz: str
     jti: str
     expires_at: datetime
+    # The sidebar secret that signed the token: the workspace's current generation, or the
+    # one before it (a previous secret still in its grace period).
+    secret_generation: int = 1
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,10 @@ class SidebarSession:
     conversation: str
     customer_email: str
     tz: str
+    # When the launch happened (seconds since the epoch): a session ends SIDEBAR_SESSION_HOURS
+    # later however active; and the secret generation that let it in (rotation ends it).
+    started_at: int = 0
+    secret_generation: int = 0
 
 
 def launch_token_mint(
@@ -176,8 +183,11 @@ def launch_token_verify(token: str) -> LaunchClaims:
     secrets = _accepted_secrets(workspace)
     if not secrets:
         raise _refused("workspace has no usable sidebar secret", slug)
-    payload = _verified_payload(token, secrets, slug)
-    claims = _claims_from_payload(payload, slug)
+    payload, signed_by = _verified_payload(token, secrets, slug)
+    claims = replace(
+        _claims_from_payload(payload, slug),
+        secret_generation=workspace.sidebar_secret_generation - signed_by,
+    )
 
     if not _first_use(workspace, claims):
         raise _refused("replayed jti", slug)
@@ -211,10 +221,11 @@ def _accepted_secrets(workspace: Workspace) -> list[str]:
     return secrets
 
 
-def _verified_payload(token: str, secrets: list[str], slug: str) -> dict:
-    for secret in secrets:
+def _verified_payload(token: str, secrets: list[str], slug: str) -> tuple[dict, int]:
+    """The verified claims, and which of ``secrets`` signed them (0: the current one)."""
+    for position, secret in enumerate(secrets):
         try:
-            return jwt.decode(
+            payload = jwt.decode(
                 token,
                 secret,
                 algorithms=[ALGORITHM],
@@ -223,6 +234,7 @@ def _verified_payload(token: str, secrets: list[str], slug: str) -> dict:
                 leeway=LEEWAY_SECONDS,
                 options={"require": list(REQUIRED_CLAIMS), "strict_aud": True},
             )
+            return payload, position
         except jwt.InvalidSignatureError:
             continue
         except jwt.ExpiredSignatureError:
@@ -314,6 +326,8 @@ def sidebar_session_start(claims: LaunchClaims) -> SidebarSession:
         conversation=claims.conversation,
         customer_email=claims.customer_email,
         tz=claims.tz,
+        started_at=int(time.time()),
+        secret_generation=claims.secret_generation,
     )
 
 
@@ -345,7 +359,20 @@ def _sidebar_token_load(token: str) -> tuple[SidebarSession, Workspace]:
     )
     if workspace is None:
         raise SidebarTokenInvalid("unknown workspace")
+    if time.time() - session.started_at > settings.SIDEBAR_SESSION_HOURS * 3600:
+        raise SidebarTokenInvalid("session too old")
+    if not _secret_still_accepted(session.secret_generation, workspace):
+        raise SidebarTokenInvalid("sidebar secret rotated")
     return session, workspace
+
+
+def _secret_still_accepted(generation: int, workspace: Workspace) -> bool:
+    """The current secret's generation, or the previous one while its grace period lasts."""
+    current = workspace.sidebar_secret_generation
+    if generation == current:
+        return True
+    expires_at = workspace.previous_secret_expires_at
+    return generation == current - 1 and bool(expires_at) and expires_at > timezone.now()
 
 
 def sidebar_session_required(view):

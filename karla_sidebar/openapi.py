@@ -75,7 +75,8 @@ SCHEMAS = {
                 "customer should always send it): an order or shipment of anyone else answers "
                 "exactly like not found (404). For get-shipment, also where Karla Sidebar "
                 "looks when its shipment index does not know the tracking number (GoKarla "
-                "cannot look one up itself).",
+                "cannot look one up itself). Required (400 without it) for an API key set to "
+                "answer only for the customer named.",
                 "examples": ["jane@example.com"],
             },
         },

@@ -288,6 +288,9 @@ SIDEBAR_FRAME_ANCESTORS = env_list("SIDEBAR_FRAME_ANCESTORS")
 SIDEBAR_SECRET_GRACE_HOURS = env_number("SIDEBAR_SECRET_GRACE_HOURS", 24)
 # How long a sidebar token lives without the agent doing anything; each answer renews it.
 SIDEBAR_TOKEN_SECONDS = int(env_number("SIDEBAR_TOKEN_SECONDS", 900, minimum=60))
+# However active the agent, a sidebar session ends this long after its launch (ArminCX then
+# sends a fresh launch token; see "Host messages").
+SIDEBAR_SESSION_HOURS = env_number("SIDEBAR_SESSION_HOURS", 12, minimum=0.1)
 
 # Nothing may be framed or run inline script; only the sidebar's views relax framing
 # (karla_sidebar.security.sidebar_frameable).

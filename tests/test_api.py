@@ -420,3 +420,35 @@ def test_an_email_search_keeps_only_the_customer_s_orders(client, acme_key, shop
         {"reference": "jane@example.com", "customer_email": "anna.huber@example.com"},
     )
     assert other.status_code == 404
+
+
+def test_a_key_can_require_the_customer(alice_client, client, workspace, shop_account):
+    """Set on the API keys tab: calls without customer_email are refused, and with it only
+    that customer's orders come back."""
+    created = alice_client.post(
+        KEYS_TAB + "create/", {"name": "Customer bot", "requires_customer_email": "on"}
+    ).content.decode()
+    key = created.split('id="new-api-key">')[1].split("<")[0]
+    refused = call(client, ORDER, key, {"reference": "1001"})
+    assert refused.status_code == 400
+    assert '"customer_email" is required with this API key' in refused.json()["error"]["message"]
+    assert (
+        call(
+            client, ORDER, key, {"reference": "1001", "customer_email": "jane@example.com"}
+        ).status_code
+        == 200
+    )
+    assert (
+        call(
+            client, ORDER, key, {"reference": "1006", "customer_email": "jane@example.com"}
+        ).status_code
+        == 404
+    )
+
+    from accounts.models import ApiKey
+
+    row = ApiKey.objects.get(name="Customer bot")
+    alice_client.post(f"{KEYS_TAB}{row.pk}/customer-guard/", {"required": "0"})
+    assert call(client, ORDER, key, {"reference": "1001"}).status_code == 200
+    page = alice_client.get(KEYS_TAB).content.decode()
+    assert "Require customer_email" in page

@@ -354,16 +354,19 @@ def test_correctly_signed_token_with_any_claim_values_never_errors(acme, replace
 # The sidebar token ------------------------------------------------------------------------
 
 
-def _session(workspace: Workspace) -> SidebarSession:
-    return SidebarSession(
-        workspace_id=workspace.pk,
-        workspace_slug=workspace.slug,
-        agent_id="a-1",
-        agent_name="Ada Agent",
-        conversation="c-42",
-        customer_email="jane@example.com",
-        tz="Europe/Berlin",
-    )
+def _session(workspace: Workspace, **overrides) -> SidebarSession:
+    fields = {
+        "workspace_id": workspace.pk,
+        "workspace_slug": workspace.slug,
+        "agent_id": "a-1",
+        "agent_name": "Ada Agent",
+        "conversation": "c-42",
+        "customer_email": "jane@example.com",
+        "tz": "Europe/Berlin",
+        "started_at": int(time.time()),
+        "secret_generation": workspace.sidebar_secret_generation,
+    }
+    return SidebarSession(**{**fields, **overrides})
 
 
 def test_sidebar_session_starts_from_a_verified_launch(acme):
@@ -378,7 +381,9 @@ def test_sidebar_session_starts_from_a_verified_launch(acme):
         )
     )
 
-    assert sidebar_session_start(claims) == _session(acme)
+    session = sidebar_session_start(claims)
+    assert session == _session(acme, started_at=session.started_at)
+    assert abs(session.started_at - time.time()) < 5
 
 
 def test_sidebar_token_round_trips(acme):
@@ -552,3 +557,52 @@ def test_sidebar_url_for_an_unknown_workspace_says_so(db):
 def test_sidebar_url_refuses_a_lifetime_over_ten_minutes(acme):
     with pytest.raises(CommandError, match="ttl_seconds"):
         call_command("sidebar_url", "--workspace=acme", "--agent=a-1", "--name=Ada", "--ttl=601")
+
+
+def test_a_session_ends_after_its_hours_however_often_renewed(acme, settings):
+    settings.SIDEBAR_SESSION_HOURS = 12
+    fresh_token_of_an_old_session = sidebar_token_issue(
+        _session(acme, started_at=int(time.time()) - 12 * 3600 - 5)
+    )
+    with pytest.raises(SidebarTokenInvalid, match="session too old"):
+        sidebar_token_verify(fresh_token_of_an_old_session)
+    recent = sidebar_token_issue(_session(acme, started_at=int(time.time()) - 11 * 3600))
+    assert sidebar_token_verify(recent).agent_id == "a-1"
+
+
+def test_rotating_the_secret_ends_old_sessions_after_the_grace_period(acme, settings):
+    from accounts.services import workspace_rotate_sidebar_secret
+
+    token = sidebar_token_issue(_session(acme))
+    workspace_rotate_sidebar_secret(workspace=acme)
+    assert sidebar_token_verify(token).agent_id == "a-1"  # the grace period
+    Workspace.objects.filter(pk=acme.pk).update(previous_secret_expires_at=timezone.now())
+    with pytest.raises(SidebarTokenInvalid, match="sidebar secret rotated"):
+        sidebar_token_verify(token)
+
+
+def test_two_rotations_end_a_session_at_once(acme):
+    from accounts.services import workspace_rotate_sidebar_secret
+
+    token = sidebar_token_issue(_session(acme))
+    workspace_rotate_sidebar_secret(workspace=acme)
+    workspace_rotate_sidebar_secret(workspace=Workspace.objects.get(pk=acme.pk))
+    with pytest.raises(SidebarTokenInvalid, match="sidebar secret rotated"):
+        sidebar_token_verify(token)
+
+
+def test_a_session_launched_with_the_previous_secret_belongs_to_it(acme):
+    """Launched during the grace period with the old secret: the session ends with it."""
+    from accounts.services import workspace_rotate_sidebar_secret
+
+    old_secret = acme.sidebar_secret
+    workspace_rotate_sidebar_secret(workspace=acme)
+    acme.refresh_from_db()
+    claims = launch_token_verify(
+        launch_token_mint(workspace=acme.slug, agent_id="a", agent_name="A", secret=old_secret)
+    )
+    session = sidebar_session_start(claims)
+    assert session.secret_generation == acme.sidebar_secret_generation - 1
+    Workspace.objects.filter(pk=acme.pk).update(previous_secret_expires_at=timezone.now())
+    with pytest.raises(SidebarTokenInvalid, match="sidebar secret rotated"):
+        sidebar_token_verify(sidebar_token_issue(session))

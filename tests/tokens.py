@@ -45,5 +45,7 @@ def sidebar_token(workspace, **overrides) -> str:
         "conversation": "",
         "customer_email": "",
         "tz": "",
+        "started_at": int(time.time()),
+        "secret_generation": workspace.sidebar_secret_generation,
     }
     return sidebar_token_issue(SidebarSession(**{**fields, **overrides}))

@@ -49,6 +49,9 @@ def sidebar_frameable(view):
     @wraps(view)
     def framed(request, *args, **kwargs):
         policy = {"frame-ancestors": sidebar_frame_ancestors()}
-        return csp_replace(policy)(render)(request, *args, **kwargs)
+        response = csp_replace(policy)(render)(request, *args, **kwargs)
+        # The launch URL carries a token: no link or resource the sidebar loads may see it.
+        response["Referrer-Policy"] = "no-referrer"
+        return response
 
     return framed

@@ -275,6 +275,9 @@ def test_demo_conversation_sidebar_with_third_party_cookies_blocked(page, demo):
     frame = page.frame_locator("iframe[title='GoKarla sidebar']")
     order_input = frame.get_by_label("Order ID or reference number")
     expect(order_input).to_be_visible()
+    # The launch token has left the frame's address once the session started.
+    sidebar_frame = iframe.element_handle().content_frame()
+    assert sidebar_frame.evaluate("location.search") == ""
 
     # Part 2: inside the cross-site frame, the same kind of cookie is not kept, and the one
     # 127.0.0.1 holds as a first party is not visible: no third-party cookies here, neither

@@ -576,3 +576,36 @@ def test_address_lines_skip_a_province_named_like_the_city():
     assert berlin.lines == ["Jane Doe", "Torstraße 12", "10119 Berlin", "Germany"]
     munich = Address(name="Lukas", city="München", zip_code="80802", province="Bayern")
     assert munich.lines == ["Lukas", "80802 München", "Bayern"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(document.cookie)",
+        "JavaScript://%0aalert(1)",
+        "data:text/html;base64,PHNjcmlwdD4=",
+        "vbscript:msgbox",
+        "//evil.example/track",
+        "https:///path-without-host",
+        "https://track.example/a b",
+        "ftp://track.example/1",
+    ],
+)
+def test_a_link_that_is_not_http_becomes_no_link(url):
+    """GoKarla's links end up as <a href> on the card and in the API: only http(s)."""
+    body = tracking(
+        carrier={"tracking_number": "T1", "carrier_reference": "dhl", "tracking_url": url},
+        pickup={"name": "Kiosk", "url": url},
+        products=[{"title": "X", "images": [{"src": url}]}],
+    )
+    shipment = parse_tracking(body)
+    assert (shipment.tracking_url, shipment.pickup.url, shipment.line_items[0].image_url) == (
+        "",
+        "",
+        "",
+    )
+
+
+def test_http_and_https_links_are_kept():
+    body = tracking(carrier={"tracking_number": "T1", "tracking_url": "HTTPS://dhl.de/t?x=1"})
+    assert parse_tracking(body).tracking_url == "HTTPS://dhl.de/t?x=1"

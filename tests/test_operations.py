@@ -223,22 +223,29 @@ def test_demo_page_only_in_development(db, client, settings, sandbox_settings):
     assert client.get("/demo/conversation/", HTTP_HOST="localhost:8000").status_code == 404
 
 
-def test_request_logs_never_show_a_launch_token():
+@pytest.mark.parametrize(
+    "name", ["token", "%74oken", "t%6Fken", "%74%6F%6B%65%6E", "%74%6f%6b%65%6e"]
+)
+def test_request_logs_never_show_a_launch_token(name):
+    """However the parameter's name is percent-encoded (Django decodes it all the same)."""
     import logging
+
+    from django.http import QueryDict
 
     from karla_sidebar.logging import RedactLaunchTokens
 
+    assert QueryDict(f"{name}=eyJ.payload.sig")["token"] == "eyJ.payload.sig"
     record = logging.LogRecord(
         "django.server",
         logging.INFO,
         __file__,
         1,
         '"%s" %s %s',
-        ("GET /sidebar/?token=eyJhbGciOi.payload.sig&x=1 HTTP/1.1", "200", "3673"),
+        (f"GET /sidebar/?x=1&{name}=eyJhbGciOi.payload.sig HTTP/1.1", "200", "3673"),
         None,
     )
     assert RedactLaunchTokens().filter(record)
-    assert record.getMessage() == '"GET /sidebar/?token=[redacted]&x=1 HTTP/1.1" 200 3673'
+    assert record.getMessage() == f'"GET /sidebar/?x=1&{name}=[redacted] HTTP/1.1" 200 3673'
 
 
 def test_create_workspace_with_its_first_admin(db, client, monkeypatch, capsys):

@@ -320,3 +320,11 @@ def test_a_customer_without_orders_is_said_so(client, shop_account):
     body = post(client, "customer-orders", token).content.decode()
     assert "No orders found for this customer." in body
     assert "No order with that number" not in body
+
+
+def test_the_sidebar_sends_no_referrer(client, shop_account):
+    """The launch URL holds a token: nothing the sidebar links to or loads may be told it."""
+    response = launch(client, sign(claims()))
+    assert response["Referrer-Policy"] == "no-referrer"
+    refused = launch(client, "not-a-token")
+    assert refused["Referrer-Policy"] == "no-referrer"

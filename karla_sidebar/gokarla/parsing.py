@@ -370,7 +370,7 @@ def _shipment(body: Any) -> Shipment:
         tracking_number=tracking_number,
         carrier_reference=reference,
         carrier_name=carrier_name(reference),
-        tracking_url=_text(carrier.get("tracking_url")),
+        tracking_url=_web_url(carrier.get("tracking_url")),
         status=_shipment_status(phase, state, flag),
         phase=phase,
         state=state,
@@ -467,7 +467,7 @@ def _event_info(value: Any) -> EventInfo | None:
     hours = _dict(info.get("pickup_opening_hours"))
     parsed = EventInfo(
         pickup_point=_text(info.get("pickup_point")),
-        pickup_point_url=_text(info.get("pickup_point_url")),
+        pickup_point_url=_web_url(info.get("pickup_point_url")),
         pickup_time=_datetime(info.get("pickup_time")),
         pickup_opening_hours=tuple(
             (_text(days), _text(times)) for days, times in hours.items() if _text(times)
@@ -488,7 +488,7 @@ def _pickup(value: Any) -> Pickup | None:
         type=_text(body.get("type")).lower(),
         # An AddressDTO; a plain text address is kept as its street line.
         address=_address(address) or _address({"street": address}),
-        url=_text(body.get("url")),
+        url=_web_url(body.get("url")),
         opening_hours=_text(body.get("opening_hours")),
         until=_datetime(body.get("date_to")),
     )
@@ -537,9 +537,9 @@ def _line_items(value: Any) -> tuple[LineItem, ...]:
 def _line_item(body: dict) -> LineItem:
     image = next(
         (
-            _text(item.get("src"))
+            _web_url(item.get("src"))
             for item in _list(body.get("images"))
-            if _is_object(item) and _text(item.get("src"))
+            if _is_object(item) and _web_url(item.get("src"))
         ),
         "",
     )
@@ -591,6 +591,19 @@ def _text(value: Any) -> str:
     if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
         return str(value)
     return ""
+
+
+def _web_url(value: Any) -> str:
+    """A link GoKarla gives (tracking page, pickup point, image), if it is one a browser may
+    open safely: http or https with a host; ``javascript:``, ``data:`` and the like become
+    no link at all."""
+    text = _text(value)
+    scheme, separator, rest = text.partition("://")
+    if not separator or scheme.lower() not in ("https", "http") or not rest or rest[0] in "/\\":
+        return ""
+    if any(char.isspace() or ord(char) < 32 for char in text):
+        return ""
+    return text
 
 
 def _decimal(value: Any) -> Decimal | None:

@@ -127,6 +127,8 @@ document.addEventListener("submit", function (event) {
   var RENEW_EVERY_MS = 4 * 60 * 1000;
   var tokenMeta = document.querySelector('meta[name="karla-sidebar-token"]');
   if (!tokenMeta) { return; }  // not the sidebar
+  // The launch token has done its work: take it out of the frame's address (and history).
+  if (/[?&]token=/.test(location.search)) { history.replaceState(null, "", location.pathname); }
   var renewUrl = document.querySelector('meta[name="karla-sidebar-renew"]');
   var token = tokenMeta ? tokenMeta.content : "";
   var lastActivity = Date.now();

@@ -11,8 +11,8 @@ Tasks:
   through the real Connect use case (``account_connect``), a workflow API key
   (``api_key_create``), and N + 1 launch tokens minted as ArminCX does
   (``launch_token_mint``); the last one carries ``customer_email`` for the first-load test.
-  The account's orders of the last 90 days are paged through once, so the shipment index
-  knows every tracking number (as webhooks and the sync keep it in production).
+  The account is synced once (``sync_gokarla``'s service, 90 days back), so the shipment index
+  knows every tracking number, as webhooks and the sync keep it in production.
 - ``floor --sandbox-url URL --lookups N``: the GoKarla client alone, ``order_find("1001")``
   against the sandbox, sequential over one kept-alive connection: N latencies in ms, and the
   client's own CPU per call.
@@ -85,20 +85,9 @@ def setup(sandbox_url: str, agents: int) -> dict:
 
 
 def _index_every_shipment(account) -> None:
-    from datetime import timedelta
+    from karla_sidebar.sync import shipment_sync_run, sync_runner_name
 
-    from django.utils import timezone
-
-    from accounts.services import account_client
-    from karla_sidebar.models import ShipmentIndexEntry
-    from karla_sidebar.shipment_index import shipment_index_update
-
-    client = account_client(account=account)
-    since = (timezone.now() - timedelta(days=90)).isoformat()
-    page = 1
-    while orders := client.orders_search(order_placed_from=since, page=page, per_page=100):
-        shipment_index_update(account=account, orders=orders, source=ShipmentIndexEntry.Source.SYNC)
-        page += 1
+    shipment_sync_run(account=account, runner=sync_runner_name(), backfill_days=90)
 
 
 def floor(sandbox_url: str, lookups: int) -> dict:

@@ -57,7 +57,9 @@ def demo_banner(app_url: str) -> str:
             f"    admin / {DEMO_PASSWORD} (workspace admin), lead / {DEMO_PASSWORD} (support lead)",
             f"  Accounts tab:      {app_url}{reverse('accounts:gokarla-accounts')}",
             f"  Lookup history:    {app_url}{reverse('history:list')}",
-            "  GoKarla sandbox:   http://127.0.0.1:8001 (demo-shop / karla-demo-token)",
+            "  GoKarla sandbox:   http://127.0.0.1:8001 (demo-shop / karla-demo-token);",
+            "                     a demo shipment moves along every minute (order 1001's first):",
+            "                     keep its card open and watch it update.",
             "  Workflow API key:  karla_demo_api_key",
             "",
         ]

@@ -19,6 +19,7 @@ from karla_sidebar.demo import demo_banner
 
 APP_HOST, APP_PORT = "127.0.0.1", 8000
 SANDBOX_HOST, SANDBOX_PORT = "127.0.0.1", 8001
+ADVANCE_EVERY_SECONDS = 60
 
 
 def _port_in_use(host: str, port: int) -> bool:
@@ -67,7 +68,18 @@ class Command(BaseCommand):
 
         manage = [sys.executable, "manage.py"]
         sandbox = subprocess.Popen(  # noqa: S603 (our own manage.py, fixed arguments)
-            [*manage, "runsandbox", "--host", SANDBOX_HOST, "--port", str(SANDBOX_PORT)]
+            [
+                *manage,
+                "runsandbox",
+                "--host",
+                SANDBOX_HOST,
+                "--port",
+                str(SANDBOX_PORT),
+                # A demo shipment moves along every so often (1001's first), and GoKarla's
+                # webhook tells the app: open cards update by themselves.
+                "--advance-every",
+                str(ADVANCE_EVERY_SECONDS),
+            ]
         )
         processes = [sandbox]
         try:

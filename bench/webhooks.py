@@ -413,7 +413,10 @@ def markdown(result: dict) -> str:
         "A delivery is answered once it is verified, recorded (replay protection) and its "
         "shipment is in the index, in one transaction: no GoKarla call. The load generator "
         "shares the 2 cores with the app (and, in the second profile, with PostgreSQL and "
-        "Redis), so the figures are what one such machine takes in, not the app alone.",
+        "Redis), so the figures are what one such machine takes in, not the app alone. On "
+        "SQLite every delivery's transaction takes the database's single write lock: "
+        "deliveries queue for it, so the app does not use both cores and the slowest answers "
+        "are those that waited longest (p99).",
     ]
     return "\n".join(out) + "\n"
 

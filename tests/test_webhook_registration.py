@@ -124,6 +124,32 @@ class TestAtConnect:
         assert account.webhook_status == ""
 
 
+class TestAtUpdateToken:
+    def test_a_missing_webhook_is_registered_when_the_token_is_updated(
+        self, workspace, gokarla, settings
+    ):
+        from accounts.services import account_update_token
+
+        settings.PUBLIC_BASE_URL = ""
+        account = connect(workspace, gokarla)
+        settings.PUBLIC_BASE_URL = PUBLIC
+        account_update_token(account=fresh(account), token="karla-demo-token")
+        assert fresh(account).webhook_status == "active"
+        assert len(hooks_at(gokarla)) == 1
+
+    def test_an_active_webhook_is_left_alone(self, workspace, gokarla):
+        from accounts.services import account_update_token
+
+        account = fresh(connect(workspace, gokarla))
+        account_update_token(account=account, token="karla-demo-token")
+        again = fresh(account)
+        assert (again.webhook_uuid, again.webhook_secret) == (
+            account.webhook_uuid,
+            account.webhook_secret,
+        )
+        assert activity(account) == ["connected", "webhook_registered", "token_updated"]
+
+
 class TestAtRemove:
     def test_remove_deletes_the_webhook_at_gokarla(self, workspace, gokarla):
         account = connect(workspace, gokarla)

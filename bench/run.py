@@ -996,6 +996,64 @@ def run_profile(profile: Profile, sandbox: Service, sandbox_url: str, options, l
     return figures
 
 
+def stop_on_signals() -> None:
+    """Ctrl-C stops the run and what it started, even when started with SIGINT ignored (`&`)."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGHUP, _terminate)
+
+
+def in_work_folder(prefix: str, run, *, failed=lambda results: False) -> dict | None:
+    """``run(work)`` in a temporary folder, every service it started stopped on the way out.
+    The folder (the servers' logs) is kept when ``failed(results)`` or on an error, else
+    removed. None when interrupted."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    keep = False
+    try:
+        results = run(work)
+        keep = failed(results)
+        return results
+    except KeyboardInterrupt:
+        say("\ninterrupted: stopping what the benchmark started")
+        return None
+    except BaseException:
+        keep = True
+        raise
+    finally:
+        stop_all()
+        if keep:
+            say(f"the servers' logs are kept in {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def print_targets(results: dict, amount) -> None:
+    """Each profile's targets, one line each: PASS or MISS, the figure and the limit."""
+    say("")
+    for figures in results.values():
+        for check in figures.get("targets", []):
+            sign = "≥" if check.get("kind") == "min" else "≤"
+            say(
+                f"{figures['title']}: {check['status']} {check['what']}: "
+                f"{amount(check['value'], check['unit'])} ({sign} "
+                f"{amount(check['limit'], check['unit'])})"
+            )
+
+
+def write_section(options, name: str, run: dict, markdown) -> None:
+    """Write ``docs/performance-<name>.{json,md}`` (unless a quick run) and rebuild
+    ``performance.md``, which includes every such section."""
+    if not (options.output or not options.quick):
+        return
+    docs = options.output or ROOT / "docs"
+    docs.mkdir(exist_ok=True)
+    (docs / f"performance-{name}.json").write_text(json.dumps(run, indent=2) + "\n")
+    (docs / f"performance-{name}.md").write_text(markdown(run))
+    if (docs / "performance.json").exists():
+        report.rewrite_markdown(docs)
+    say(f"written: {docs / f'performance-{name}.md'} (included in {docs / 'performance.md'})")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lookups", type=int, default=LOOKUPS, help="per sequential phase")
@@ -1019,20 +1077,16 @@ def main() -> int:
     if options.quick:
         options.lookups, options.agents, options.seconds = 20, 5, 3
 
-    # Ctrl-C stops the run and what it started, even when started with SIGINT ignored (`&`).
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _terminate)
-    signal.signal(signal.SIGHUP, _terminate)
+    stop_on_signals()
     started = time.monotonic()
     machine = report.machine_info()
     say(
         f"Karla Sidebar benchmark · {machine['cpu_model']} · {machine['nproc']} cores · "
         f"Python {machine['python']} · commit {machine['commit']}"
     )
-    results: dict = {}
-    work = Path(tempfile.mkdtemp(prefix="karla-bench-"))
-    keep = False  # the servers' logs are kept when something went wrong
-    try:
+
+    def profiles(work: Path) -> dict:
+        results: dict = {}
         env = {**base_env(), "DJANGO_SETTINGS_MODULE": options.settings}
         say("collecting static files (whitenoise, compressed) into staticfiles/…")
         run_command([PY, "manage.py", "collectstatic", "--noinput", "-v0"], env, "collectstatic")
@@ -1043,19 +1097,17 @@ def main() -> int:
                 results[key] = run_one(key.strip(), env, sandbox, sandbox_url, options, work)
         finally:
             sandbox.stop()
-        keep = any("failed" in r or r.get("load", {}).get("errors") for r in results.values())
-    except KeyboardInterrupt:
-        say("\ninterrupted: stopping what the benchmark started")
+        return results
+
+    results = in_work_folder(
+        "karla-bench-",
+        profiles,
+        failed=lambda found: any(
+            "failed" in r or r.get("load", {}).get("errors") for r in found.values()
+        ),
+    )
+    if results is None:
         return 130
-    except BaseException:
-        keep = True
-        raise
-    finally:
-        stop_all()
-        if keep:
-            say(f"the servers' logs are kept in {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
 
     run = {
         "date": report.now_iso(),

@@ -35,12 +35,10 @@ import contextlib
 import json
 import os
 import re
-import shutil
 import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -52,13 +50,15 @@ from run import (
     ROOT,
     BenchError,
     Service,
-    _terminate,
     base_env,
+    in_work_folder,
     pg_create,
     pg_drop,
+    print_targets,
     run_command,
     say,
-    stop_all,
+    stop_on_signals,
+    write_section,
 )
 
 TASKS = [PY, str(ROOT / "bench" / "sync_tasks.py")]
@@ -366,36 +366,28 @@ def main() -> int:
     options = parser.parse_args()
     orders = 1000 if options.quick else ORDERS
 
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _terminate)
-    signal.signal(signal.SIGHUP, _terminate)
+    stop_on_signals()
     started = time.monotonic()
     machine = report.machine_info()
     say(f"Karla Sidebar sync benchmark · {machine['nproc']} cores · commit {machine['commit']}")
-    work = Path(tempfile.mkdtemp(prefix="karla-bench-sync-"))
-    results: dict = {}
-    keep = False
-    try:
+
+    def profiles(work: Path) -> dict:
         env = base_env()
         sandbox, url = start_sandbox(env, work, orders)
         say(f"sandbox on {url}: {orders} generated orders, {LATENCY_MS} ms latency per answer")
         env["SANDBOX_URL"] = url
-        for key in options.profiles.split(","):
-            results[key.strip()] = run_profile(key.strip(), env, sandbox, url, work, orders)
-        keep = any("failed" in figures for figures in results.values())
-    except KeyboardInterrupt:
-        say("\ninterrupted: stopping what the benchmark started")
-        return 130
-    except BaseException:
-        keep = True
-        raise
-    finally:
-        stop_all()
-        if keep:
-            say(f"the logs are kept in {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        return {
+            key.strip(): run_profile(key.strip(), env, sandbox, url, work, orders)
+            for key in options.profiles.split(",")
+        }
 
+    results = in_work_folder(
+        "karla-bench-sync-",
+        profiles,
+        failed=lambda found: any("failed" in figures for figures in found.values()),
+    )
+    if results is None:
+        return 130
     run = {
         "date": report.now_iso(),
         "machine": machine,
@@ -404,22 +396,8 @@ def main() -> int:
         "profiles": results,
         "seconds": time.monotonic() - started,
     }
-    say("")
-    for figures in results.values():
-        for check in figures.get("targets", []):
-            say(
-                f"{figures['title']}: {check['status']} {check['what']}: "
-                f"{_amount(check['value'], check['unit'])} (≤ "
-                f"{_amount(check['limit'], check['unit'])})"
-            )
-    if options.output or not options.quick:
-        docs = options.output or ROOT / "docs"
-        docs.mkdir(exist_ok=True)
-        (docs / "performance-sync.json").write_text(json.dumps(run, indent=2) + "\n")
-        (docs / "performance-sync.md").write_text(markdown(run))
-        if (docs / "performance.json").exists():
-            report.rewrite_markdown(docs)
-        say(f"written: {docs / 'performance-sync.md'} (included in {docs / 'performance.md'})")
+    print_targets(results, _amount)
+    write_section(options, "sync", run, markdown)
     say(f"sync benchmark finished in {run['seconds']:.0f} s")
     return 0
 

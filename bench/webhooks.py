@@ -33,10 +33,7 @@ import http.client
 import itertools
 import json
 import random
-import shutil
-import signal
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -53,19 +50,21 @@ from run import (
     ROOT,
     BenchError,
     CpuMeter,
-    _terminate,
     base_env,
     exceptions_logged,
+    in_work_folder,
     percentiles,
     pg_create,
     pg_drop,
     postgres_and_redis,
+    print_targets,
     redis_flush,
     run_command,
     say,
     start_app,
     start_sandbox,
-    stop_all,
+    stop_on_signals,
+    write_section,
 )
 
 sys.path.insert(0, str(ROOT))
@@ -437,37 +436,27 @@ def main() -> int:
     if options.quick:
         options.seconds = 5
 
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _terminate)
-    signal.signal(signal.SIGHUP, _terminate)
+    stop_on_signals()
     started = time.monotonic()
     machine = report.machine_info()
     say(f"Karla Sidebar webhook benchmark · {machine['nproc']} cores · commit {machine['commit']}")
-    work = Path(tempfile.mkdtemp(prefix="karla-bench-webhooks-"))
-    results: dict = {}
-    keep = False
-    try:
+
+    def profiles(work: Path) -> dict:
         env = base_env()
         sandbox, sandbox_url = start_sandbox(env, work, latency_ms=0)
         env["SANDBOX_URL"] = sandbox_url
-        for key in options.profiles.split(","):
-            results[key.strip()] = run_profile(
-                key.strip(), env, sandbox, sandbox_url, work, options
-            )
-        keep = any("failed" in figures for figures in results.values())
-    except KeyboardInterrupt:
-        say("\ninterrupted: stopping what the benchmark started")
-        return 130
-    except BaseException:
-        keep = True
-        raise
-    finally:
-        stop_all()
-        if keep:
-            say(f"the logs are kept in {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        return {
+            key.strip(): run_profile(key.strip(), env, sandbox, sandbox_url, work, options)
+            for key in options.profiles.split(",")
+        }
 
+    results = in_work_folder(
+        "karla-bench-webhooks-",
+        profiles,
+        failed=lambda found: any("failed" in figures for figures in found.values()),
+    )
+    if results is None:
+        return 130
     templates = Deliveries(prefix="X").templates
     result = {
         "date": report.now_iso(),
@@ -479,23 +468,8 @@ def main() -> int:
         "profiles": results,
         "seconds": time.monotonic() - started,
     }
-    say("")
-    for figures in results.values():
-        for check in figures.get("targets", []):
-            sign = "≥" if check["kind"] == "min" else "≤"
-            say(
-                f"{figures['title']}: {check['status']} {check['what']}: "
-                f"{_amount(check['value'], check['unit'])} ({sign} "
-                f"{_amount(check['limit'], check['unit'])})"
-            )
-    if options.output or not options.quick:
-        docs = options.output or ROOT / "docs"
-        docs.mkdir(exist_ok=True)
-        (docs / "performance-webhooks.json").write_text(json.dumps(result, indent=2) + "\n")
-        (docs / "performance-webhooks.md").write_text(markdown(result))
-        if (docs / "performance.json").exists():
-            report.rewrite_markdown(docs)
-        say(f"written: {docs / 'performance-webhooks.md'} (included in {docs / 'performance.md'})")
+    print_targets(results, _amount)
+    write_section(options, "webhooks", result, markdown)
     say(f"webhook benchmark finished in {result['seconds']:.0f} s")
     return 0
 

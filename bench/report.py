@@ -131,7 +131,7 @@ under gunicorn add ≈ 0.5 ms for its HTTP handling, plus waiting's price when u
 - The reads on every sidebar request, lookup and API call (the sidebar token's workspace,
   the lookup's account, the API key joined to its workspace) are statements built once
   (`accounts/selectors.py`); the history row is an INSERT built once
-  (`lookups._insert_statement`). Django's ORM spent more CPU *building* each statement than
+  (`lookup_records._insert_statement`). Django's ORM spent more CPU *building* each statement than
   running it (0.5–0.75 ms against 0.1–0.2 ms on the slower host); the workspace's secrets are
   no longer read or decrypted.
 - Fewer round trips to PostgreSQL and Redis: the API key and its workspace in one statement;

@@ -12,14 +12,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache as once
 
 from django.conf import settings
-from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.core.cache import cache
-from django.core.exceptions import ImproperlyConfigured
-from django.db import IntegrityError, connection, transaction
-from django.db.models import NOT_PROVIDED
 from django.http import Http404
 from django.utils import timezone
 
@@ -37,11 +32,9 @@ from karla_sidebar.breaker import (
 from karla_sidebar.gokarla import (
     AccessDenied,
     CredentialsRejected,
-    GoKarlaClient,
     GoKarlaError,
     NoAccountConnected,
     NotFound,
-    NoTrackingYet,
     Order,
     OrderNotFound,
     RateLimited,
@@ -51,30 +44,21 @@ from karla_sidebar.gokarla import (
     UnexpectedResponse,
     tracking_key,
 )
-from karla_sidebar.models import LookupRecord, ShipmentIndexEntry, ShipmentSync, storable
+from karla_sidebar.lookup_records import record_new, record_save
+from karla_sidebar.models import LookupRecord, ShipmentIndexEntry, storable
 from karla_sidebar.ratelimit import rate_limit_hit
 from karla_sidebar.shipment_index import (
     shipment_index_digest,
     shipment_index_entries,
     shipment_index_forget,
-    shipment_index_size,
     shipment_index_update,
 )
+from karla_sidebar.shipment_lookup import Answer, find_shipment, shipment_not_found
 
 ALL_ACCOUNTS = "all"
 # Failures of GoKarla itself, for which an older result beats an error card.
 STALE_OK = (Unavailable, RateLimited, UnexpectedResponse)
 CUSTOMER_ORDERS_LIMIT = 10
-# How many of a customer's orders a Get Shipment searches when the index does not know it.
-CUSTOMER_SEARCH_SIZE = 100
-
-
-class Resolution:
-    """How a Get Shipment found its order (``LookupRecord.resolved_by``)."""
-
-    INDEX = "index"
-    CUSTOMER = "customer"
-
 
 # Lookups across several accounts run side by side; the threads (and so their HTTP
 # sessions and kept-alive connections) live as long as the process.
@@ -154,19 +138,6 @@ def _cache_key(
 
 
 @dataclass(frozen=True, slots=True)
-class _Answer:
-    """What one account answered: the records, the orders GoKarla returned (they feed the
-    shipment index) and, for a shipment, how its order was found, or the index entry GoKarla
-    contradicted."""
-
-    records: list
-    orders: list[Order]
-    resolved_by: str = ""
-    contradicted: ShipmentIndexEntry | None = None
-    owners: tuple[str, ...] = ()  # each record's customer e-mail
-
-
-@dataclass(frozen=True, slots=True)
 class _IndexChange:
     """What an answer teaches the shipment index; written by the asking thread after the
     fan-out (pool threads do not write to the database)."""
@@ -188,7 +159,7 @@ class _Asked:
     asked_gokarla: bool = False  # for a miss: whether GoKarla was asked at all
 
 
-def _fetch(account, action, reference, breaker: dict, actor: Actor, entry) -> _Answer:
+def _fetch(account, action, reference, breaker: dict, actor: Actor, entry) -> Answer:
     """The account's answer, through its circuit breaker, whose state before the call
     (``breaker``) the caller has read. Only a request GoKarla answered moves the breaker."""
     # An unreadable token fails before the breaker.
@@ -196,10 +167,10 @@ def _fetch(account, action, reference, breaker: dict, actor: Actor, entry) -> _A
     probing = breaker_check(account_id=account.pk, state=breaker)
     try:
         if action == LookupRecord.Action.SHIPMENT:
-            answer = _find_shipment(client, reference, entry, actor)
+            answer = find_shipment(client, reference, entry, actor)
         else:
             orders = client.order_find(reference)
-            answer = _Answer(
+            answer = Answer(
                 records=orders, orders=orders, owners=tuple(order.email for order in orders)
             )
     except Unavailable:  # timeouts, connection errors, 5xx, not GoKarla's API
@@ -217,73 +188,6 @@ def _fetch(account, action, reference, breaker: dict, actor: Actor, entry) -> _A
     finally:
         if probing and not client.calls:
             breaker_release(account_id=account.pk)
-
-
-def _find_shipment(client: GoKarlaClient, reference: str, entry, actor: Actor) -> _Answer:
-    """GoKarla has no shipment lookup: the index entry names the order, one search by its
-    uuid brings the live tracking; else the conversation customer's orders are searched.
-    No records: not found in either."""
-    contradicted = None
-    if entry is not None:
-        orders = client.orders_search(uuid=entry.order_uuid)
-        shipment = _shipment_in(orders, reference)
-        if shipment is not None:
-            return _Answer(
-                records=[shipment],
-                orders=orders,
-                resolved_by=Resolution.INDEX,
-                owners=(_owner(orders, shipment),),
-            )
-        contradicted = entry  # GoKarla no longer agrees: forget it, look further
-    orders = []
-    if actor.customer_email:
-        orders = client.orders_search(email_id=actor.customer_email, per_page=CUSTOMER_SEARCH_SIZE)
-        shipment = _shipment_in(orders, reference)
-        if shipment is not None:
-            return _Answer(
-                records=[shipment],
-                orders=orders,
-                resolved_by=Resolution.CUSTOMER,
-                owners=(_owner(orders, shipment),),
-                contradicted=contradicted,
-            )
-    return _Answer(records=[], orders=orders, contradicted=contradicted)
-
-
-def _owner(orders: list[Order], shipment: Shipment) -> str:
-    """The e-mail of the customer whose order holds ``shipment``."""
-    return next((order.email for order in orders if shipment in order.shipments), "")
-
-
-def _shipment_in(orders: list[Order], reference: str) -> Shipment | None:
-    """The shipment of these orders that ``reference`` names; NoTrackingYet for a draft."""
-    key = tracking_key(reference)
-    for order in orders:
-        shipment = order.shipment(reference)
-        if shipment is not None:
-            return shipment
-        if any(tracking_key(draft) == key for draft in order.draft_shipment_ids):
-            raise NoTrackingYet(status_code=200)
-    return None
-
-
-def _shipment_not_found(account, actor: Actor, asked_gokarla: bool) -> ShipmentNotFound:
-    """An honest not-found: what was searched, and what the agent can do instead."""
-    size, _ = shipment_index_size(account=account)
-    synced = (
-        ShipmentSync.objects.filter(workspace_id=account.workspace_id, account_id=account.pk)
-        .values_list("last_finished_at", flat=True)
-        .first()
-    )
-    when = f"last synced {naturaltime(synced)}" if synced else "never synced"
-    searched = f"among the {size} shipments Karla Sidebar knows of in {account.label} ({when})"
-    if actor.customer_email:
-        searched += f" or in the orders of {actor.customer_email}"
-    return ShipmentNotFound(
-        f"No shipment with that tracking number or ID {searched}. GoKarla cannot look up "
-        "tracking numbers directly: Get Order with the order number shows its shipments.",
-        status_code=200 if asked_gokarla else None,
-    )
 
 
 def _ask(workspace, account, action, reference, use_cache, actor: Actor, entry) -> _Asked:
@@ -394,7 +298,7 @@ def _hits(account: GoKarlaAccount, entry: _Cached, *, cached=False, stale=False)
 def _not_found(action: str, account: GoKarlaAccount, actor: Actor) -> NotFound:
     """The not-found GoKarla's own empty answer gives, word for word."""
     if action == LookupRecord.Action.SHIPMENT:
-        return _shipment_not_found(account, actor, True)
+        return shipment_not_found(account, actor, True)
     return OrderNotFound(status_code=200)
 
 
@@ -432,7 +336,7 @@ def _summary(hits: list[Hit]) -> str:
 def _lookup(*, workspace, action, reference, account, actor: Actor, use_cache=True):
     started = time.perf_counter()
     reference = (reference or "").strip()
-    record = _new_record(workspace, action, reference, actor)
+    record = record_new(workspace=workspace, action=action, reference=reference, actor=actor)
     hits: list[Hit] = []
     try:
         accounts = _accounts_for(workspace, account)
@@ -457,7 +361,7 @@ def _lookup(*, workspace, action, reference, account, actor: Actor, use_cache=Tr
             if asked.index is not None:
                 _index_learn(asked.index)
             if asked.missed:
-                errors.append(_shipment_not_found(account, actor, asked.asked_gokarla))
+                errors.append(shipment_not_found(account, actor, asked.asked_gokarla))
             if asked.error is not None:
                 errors.append(asked.error)
                 if isinstance(asked.error, CredentialsRejected | AccessDenied):
@@ -496,7 +400,7 @@ def _lookup(*, workspace, action, reference, account, actor: Actor, use_cache=Tr
         )
     finally:
         record.latency_ms = round((time.perf_counter() - started) * 1000)
-        _save(record)
+        record_save(record)
 
 
 def order_lookup(*, workspace, reference, account=None, actor: Actor, use_cache=True):
@@ -553,60 +457,6 @@ _UNDATED = datetime(1970, 1, 1, tzinfo=UTC)
 
 def lookup_refused(*, workspace, action, reference, actor: Actor, error: GoKarlaError) -> None:
     """Record a lookup refused before it reached GoKarla (bad input, our own rate limit)."""
-    record = _new_record(workspace, action, (reference or "").strip(), actor)
+    record = record_new(workspace=workspace, action=action, reference=reference, actor=actor)
     record.outcome = error.code
-    _save(record)
-
-
-@once
-def _insert_statement(vendor: str) -> tuple[str, tuple]:
-    """The history row's INSERT and the fields it writes, built once per database vendor:
-    ``Model.save()`` spends ≈ 0.15 ms of CPU building the same statement every time."""
-    quote = connection.ops.quote_name
-    meta = LookupRecord._meta
-    fields = tuple(f for f in meta.concrete_fields if not f.primary_key)
-    for f in fields:  # what save() would do that this INSERT does not
-        if f.generated or f.db_default is not NOT_PROVIDED:
-            raise ImproperlyConfigured(f"_insert cannot write LookupRecord.{f.name}")
-    columns = ", ".join(quote(f.column) for f in fields)
-    values = ", ".join(["%s"] * len(fields))
-    # Identifiers from the model's metadata, quoted; every value is a parameter.
-    return f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({values})", fields  # noqa: S608
-
-
-def _insert(record: LookupRecord) -> None:
-    statement, fields = _insert_statement(connection.vendor)
-    record.created_at = timezone.now()  # what auto_now_add sets on every insert
-    params = [f.get_db_prep_save(getattr(record, f.attname), connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-
-
-def _save(record: LookupRecord) -> None:
-    """Write the history row (never read back: the row is not given its id). The account may
-    have been removed while GoKarla answered (up to the deadline): the row then keeps its label
-    without the link, never lost."""
-    try:
-        if connection.in_atomic_block:
-            with transaction.atomic():  # a savepoint: the failed INSERT must not end the outer
-                _insert(record)
-        else:
-            _insert(record)  # autocommit: one statement, no BEGIN and COMMIT round trips
-    except IntegrityError:
-        if record.account_id is None:
-            raise
-        record.account = None
-        _insert(record)
-
-
-def _new_record(workspace, action: str, reference: str, actor: Actor) -> LookupRecord:
-    """The history row of one lookup, not yet saved (the lookup fills in its outcome)."""
-    return LookupRecord(
-        workspace=workspace,
-        source=actor.source,
-        actor_id=storable(actor.actor_id, 200),
-        actor_name=storable(actor.actor_name, 200),
-        conversation=storable(actor.conversation, 200),
-        action=action,
-        reference=storable(reference, 200),
-    )
+    record_save(record)

@@ -10,6 +10,7 @@ from karla_sidebar.gokarla import (
     ShipmentNotFound,
     TokenRevoked,
 )
+from karla_sidebar.lookup_records import record_new, record_save
 from karla_sidebar.models import LookupRecord
 
 ADA = lookups.Actor(source="sidebar", actor_id="a-1", actor_name="Ada Agent", conversation="c-9")
@@ -230,13 +231,13 @@ def test_the_history_row_holds_what_save_would_have_written(workspace, shop_acco
     from django.utils import timezone
 
     def record(**extra):
-        row = lookups._new_record(workspace, "order", "ref\x00 1", ADA)
+        row = record_new(workspace=workspace, action="order", reference="ref\x00 1", actor=ADA)
         row.outcome, row.upstream_status, row.summary = "found", 200, "#1 · Fulfilled"
         row.latency_ms, row.cached, row.account, row.account_label = 57, True, shop_account, "Shop"
         return row
 
     before = timezone.now()
-    lookups._save(record())
+    record_save(record())
     record().save()
     after = timezone.now()
     ours, orms = LookupRecord.objects.order_by("pk")

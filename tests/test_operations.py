@@ -260,3 +260,30 @@ def test_create_workspace_with_its_first_admin(db, client, monkeypatch, capsys):
     monkeypatch.setenv("KARLA_ADMIN_PASSWORD", "short")
     with pytest.raises(CommandError, match="too short"):
         call_command("create_workspace", "--slug", "beta", "--name", "B", "--admin", "bob")
+
+
+def test_an_unconfigured_checkout_says_what_to_run_in_one_line(tmp_path):
+    """A fresh clone before `make run`: every manage.py command says what to do, no traceback."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in {"DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE", "FIELD_ENCRYPTION_KEY"}
+    }
+    env["KARLA_ENV_FILE"] = str(tmp_path / ".env.local")  # not written yet
+    result = subprocess.run(
+        [sys.executable, "manage.py", "runsandbox", "--help"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("Karla Sidebar is not configured: SECRET_KEY is not set.")
+    assert "`make run` writes one" in line

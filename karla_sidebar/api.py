@@ -116,12 +116,17 @@ def _action(request, action: str):
             WWW_Authenticate='Bearer realm="karla-sidebar"',
         )
     workspace, actor = api_key.workspace, _actor(api_key)
-    wait = rate_limit_hit(key=f"api:{api_key.pk}", limit=settings.API_RATE_LIMIT)
+    wait = rate_limit_hit(
+        key=f"api:{api_key.pk}",
+        limit=settings.API_RATE_LIMIT,
+        window=settings.API_RATE_LIMIT_WINDOW_SECONDS,
+    )
     try:
         if wait is not None:
             raise RateLimited(
-                f"Too many requests for this API key (at most {settings.API_RATE_LIMIT} a "
-                "minute). Try again after the Retry-After seconds.",
+                f"Too many requests for this API key (at most {settings.API_RATE_LIMIT} in "
+                f"{settings.API_RATE_LIMIT_WINDOW_SECONDS} seconds). Try again after the "
+                "Retry-After seconds.",
                 retry_after=wait,
             )
         body = _parse_body(request)

@@ -138,6 +138,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Admin and history pages: the language menu's choice (a cookie), else the browser's. The
+    # sidebar chooses its own language at launch (karla_sidebar.languages).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -158,6 +161,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -195,7 +199,8 @@ if REDIS_URL:
         "default": {
             "BACKEND": "karla_sidebar.cache.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "karla",
+            # Several deployments (or test runs) may share one Redis, each with its own prefix.
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "karla"),
         }
     }
 else:
@@ -222,14 +227,21 @@ for _network in TRUSTED_PROXIES:
 LOGIN_REDIRECT_URL = "/settings/integrations/gokarla/accounts/"
 LOGOUT_REDIRECT_URL = "/login/"
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# The languages of the sidebar and the settings pages. Catalogs: locale/<lang>/LC_MESSAGES/,
+# compiled by `make compilemessages` (README, "Languages").
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_NAME = "karla_language"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -248,6 +260,7 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz/?$"]
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -282,6 +295,8 @@ BREAKER_COOLDOWN_SECONDS = env_number("BREAKER_COOLDOWN_SECONDS", 3, minimum=1)
 
 # The workflow API: calls per minute per API key.
 API_RATE_LIMIT = int(env_number("API_RATE_LIMIT", 60, minimum=1))
+# The rate limit's window: API_RATE_LIMIT calls per this many seconds.
+API_RATE_LIMIT_WINDOW_SECONDS = int(env_number("API_RATE_LIMIT_WINDOW_SECONDS", 60, minimum=1))
 
 # The sidebar: which ArminCX origins may frame it, and how long a rotated secret stays valid.
 SIDEBAR_FRAME_ANCESTORS = env_list("SIDEBAR_FRAME_ANCESTORS")

@@ -4,6 +4,7 @@ import pytest
 
 from karla_sidebar import lookups
 from karla_sidebar.gokarla import (
+    GoKarlaClient,
     InvalidInput,
     NoAccountConnected,
     OrderNotFound,
@@ -188,14 +189,14 @@ def test_an_account_removed_during_the_lookup_keeps_the_record(
     autocommit, as in production, where the row's foreign key is checked as it is written.)"""
     from accounts.services import account_remove
 
-    fetch = lookups._fetch
+    answer = GoKarlaClient.order_find
 
-    def fetch_then_remove(account, *args):
-        result = fetch(account, *args)
-        account_remove(account=type(account).objects.get(pk=account.pk))
-        return result
+    def answer_then_remove(client, reference):
+        orders = answer(client, reference)
+        account_remove(account=type(shop_account).objects.get(pk=shop_account.pk))
+        return orders
 
-    monkeypatch.setattr(lookups, "_fetch", fetch_then_remove)
+    monkeypatch.setattr(GoKarlaClient, "order_find", answer_then_remove)
     result = lookups.order_lookup(workspace=workspace, reference="1001", actor=ADA)
     assert result.first.record.order_number == "1001"
     record = LookupRecord.objects.get()
@@ -209,11 +210,12 @@ def test_an_account_removed_while_gokarla_refuses_it_answers_with_the_refusal(
     the account: the agent sees the refusal, no 500, and the row is kept."""
     from accounts.services import account_remove
 
-    def refuse_after_removal(account, *args):
-        account_remove(account=type(account).objects.get(pk=account.pk))
-        raise TokenRevoked()
+    def refuse_after_removal(client, reference):
+        client.calls += 1  # GoKarla answered (with a refusal)
+        account_remove(account=type(shop_account).objects.get(pk=shop_account.pk))
+        raise TokenRevoked(status_code=401)
 
-    monkeypatch.setattr(lookups, "_fetch", refuse_after_removal)
+    monkeypatch.setattr(GoKarlaClient, "order_find", refuse_after_removal)
     with pytest.raises(TokenRevoked):
         lookups.order_lookup(workspace=workspace, reference="1001", actor=ADA)
     record = LookupRecord.objects.get()
@@ -251,14 +253,12 @@ def test_a_nul_in_gokarlas_answer_does_not_lose_the_record(workspace, shop_accou
     text) must neither fail the lookup nor lose its history row."""
     from dataclasses import replace
 
-    fetch = lookups._fetch
+    answer = GoKarlaClient.order_find
 
-    def odd_order_number(account, *args):
-        answer = fetch(account, *args)
-        odd = [replace(order, order_number="10\x0001") for order in answer.records]
-        return replace(answer, records=odd, orders=odd)
+    def odd_order_number(client, reference):
+        return [replace(order, order_number="10\x0001") for order in answer(client, reference)]
 
-    monkeypatch.setattr(lookups, "_fetch", odd_order_number)
+    monkeypatch.setattr(GoKarlaClient, "order_find", odd_order_number)
     result = lookups.order_lookup(workspace=workspace, reference="1001", actor=ADA)
     assert result.first.record.order_number == "10\x0001"
     assert LookupRecord.objects.get().summary.startswith("#10\ufffd01 · ")

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import close_old_connections
 from django.http import Http404
 from django.utils import timezone
 
@@ -260,6 +261,20 @@ def _gokarla_budget_spent(workspace, actor: Actor) -> RateLimited | None:
     return None
 
 
+def _in_pool(task):
+    """``task`` as a pool thread runs it: with the database connections Django's request
+    cycle would give it (a connection broken by a database failover is not kept)."""
+
+    def run(*args):
+        close_old_connections()
+        try:
+            return task(*args)
+        finally:
+            close_old_connections()
+
+    return run
+
+
 def _index_learn(change: _IndexChange) -> None:
     if change.forget is not None:
         shipment_index_forget(entry=change.forget)
@@ -354,7 +369,7 @@ def _lookup(*, workspace, action, reference, account, actor: Actor, use_cache=Tr
                 workspace, account, action, reference, use_cache, actor, entries.get(account.pk)
             )
 
-        answers = list(_executor.map(ask, accounts)) if several else [ask(accounts[0])]
+        answers = list(_executor.map(_in_pool(ask), accounts)) if several else [ask(accounts[0])]
         errors = []
         for asked, account in zip(answers, accounts, strict=True):
             hits.extend(asked.hits)

@@ -410,6 +410,15 @@ def test_connect_the_popup_shop_with_gokarla_s_v1_path(alice_client, workspace, 
         "Demo Pop-up Store",
     )
     assert f"shop “demo-popup” at {sandbox_settings.url}/v1" in response.content.decode()
+    # And it works: the connection test and a lookup go to the root that answered.
+    alice_client.post(f"{ACCOUNTS}{account.pk}/test/", **HTMX)
+    account.refresh_from_db()
+    assert (account.status, account.last_error) == ("connected", "")
+    from karla_sidebar import lookups
+
+    ada = lookups.Actor(source="sidebar", actor_id="a-1", actor_name="Ada")
+    result = lookups.order_lookup(workspace=workspace, reference="3001", actor=ada)
+    assert result.first.record.order_number == "3001"
 
 
 def test_a_wrong_shop_slug_in_more_options_is_no_such_shop(

@@ -316,6 +316,23 @@ class TestStoredAccounts:
         )
         assert result == Endpoint("https://api.gokarla.io/v1", "demo-shop")
 
+    @pytest.mark.parametrize(
+        ("url", "root"),
+        [
+            ("https://demo-shop.gokarla.io", "https://demo-shop.gokarla.io/v1"),
+            ("https://api.gokarla.io", "https://api.gokarla.io/api/v1"),
+            (SANDBOX, f"{SANDBOX}/v1"),
+        ],
+    )
+    def test_a_root_that_answered_for_a_typed_path_stays_usable(self, settings, url, root):
+        """Connect stores the origin; the path typed after it (tried first) may be the root
+        that answered."""
+        settings.GOKARLA_ALLOWED_HOSTS = GOKARLA
+        settings.SANDBOX_URL, settings.SANDBOX_ENABLED = SANDBOX, True
+        assert endpoint_for_account(
+            url=url, username="demo-shop", api_root=root, shop_slug="demo-shop"
+        ) == Endpoint(root, "demo-shop")
+
     def test_a_stored_root_its_url_does_not_lead_to_is_refused(self, settings):
         settings.GOKARLA_ALLOWED_HOSTS = GOKARLA
         with pytest.raises(InvalidGoKarlaURL, match="connect it again"):

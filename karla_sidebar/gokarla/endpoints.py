@@ -151,7 +151,16 @@ def endpoint_for_account(*, url: str, username: str, api_root: str, shop_slug: s
     longer allowed (the sandbox switched off, a host removed from GOKARLA_ALLOWED_HOSTS) is
     refused before any request, and so is an API root that its URL would not lead to."""
     candidates = endpoint_candidates(url, username=username, shop_slug=shop_slug)
-    if api_root not in candidates.api_roots:
+    # The stored URL is the origin; the admin may have typed an API path after it, which was
+    # tried first and may be the root that answered.
+    allowed = {
+        root
+        for path in ("", *_API_PATHS)
+        for root in endpoint_candidates(
+            f"{candidates.url}{path}", username=username, shop_slug=shop_slug
+        ).api_roots
+    }
+    if api_root not in allowed:
         raise InvalidGoKarlaURL(
             "This account's GoKarla API address no longer matches its GoKarla URL. Remove the "
             "account and connect it again."

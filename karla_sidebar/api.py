@@ -71,6 +71,10 @@ def _parse_body(request) -> dict:
         raise InvalidInput("The body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise InvalidInput('The body must be a JSON object such as {"reference": "1001"}.')
+    if any(_not_text(item) for pair in body.items() for item in pair):
+        raise InvalidInput(
+            "The body holds text that is not valid Unicode (a lone surrogate such as \\ud800)."
+        )
     unknown = sorted(set(body) - FIELDS)
     if unknown:
         raise InvalidInput(
@@ -90,6 +94,11 @@ def _parse_body(request) -> dict:
     if not isinstance(email, str) or len(email) > MAX_EMAIL or (email and "@" not in email):
         raise InvalidInput('"customer_email" must be an e-mail address.')
     return {"reference": reference, "account": account or None, "customer_email": email.strip()}
+
+
+def _not_text(value) -> bool:
+    """A JSON string with a lone surrogate (``"\\ud800"``): valid JSON, but no text."""
+    return isinstance(value, str) and any(0xD800 <= ord(char) <= 0xDFFF for char in value)
 
 
 def _actor(api_key: ApiKey, customer_email: str = "") -> lookups.Actor:

@@ -1,14 +1,19 @@
 """The lookup history: one row per lookup, from the sidebar and the workflow API alike."""
 
+import re
+
 from django.db import models
 
 from accounts.models import GoKarlaAccount, Workspace
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
 
 def storable(text: str, limit: int) -> str:
     """Text as received, made safe to store: at most ``limit`` characters, and NUL (which
-    PostgreSQL refuses in text) shown as U+FFFD."""
-    return text[:limit].replace("\x00", "\ufffd")
+    PostgreSQL refuses in text) and lone surrogates (JSON's ``\\ud800``, which no database
+    can encode) shown as U+FFFD."""
+    return _UNSTORABLE.sub("\ufffd", text[:limit])
 
 
 # True of every lookup (the column is NOT NULL), yet SQLite takes it at its word: the

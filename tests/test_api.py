@@ -150,6 +150,9 @@ def test_every_call_leaves_one_workflow_record(client, acme_key, shop_account):
         ('{"reference": "' + "x" * 9000 + '"}', "application/json", "too large"),
         ('{"reference": "a\\u0000b"}', "application/json", ""),
         ("[" * 4000 + "]" * 4000, "application/json", "not valid JSON"),  # RecursionError
+        ('{"reference": "\\ud800"}', "application/json", "not valid Unicode"),
+        ('{"reference": "1001", "customer_email": "a\\udfff@b.de"}', "application/json", "Unicode"),
+        ('{"\\ud800": "x", "reference": "1001"}', "application/json", "not valid Unicode"),
         ('{"reference": ' + "[" * 3000 + "]" * 3000 + "}", "application/json", "not valid JSON"),
     ],
 )

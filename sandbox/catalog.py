@@ -24,7 +24,7 @@ from typing import Any
 from sandbox.data import API_KEYS, SHOPS, ApiKey, ShopSpec
 from sandbox.data_extra import demo_orders, shop_object
 from sandbox.events import LANGUAGES, localized, next_step
-from sandbox.generated import COUNT
+from sandbox.generated import COUNT, FIRST_NUMBER
 from sandbox.shapes import JsonDict, to_json
 from sandbox.shipments import Change, apply_event, draft_ids, initial_draft_events
 
@@ -208,13 +208,16 @@ class Catalog:
             return change
 
     def next_steps(self, slug: str) -> list[tuple[str, str]]:
-        """``(shipment id, event key)`` for every shipment of the shop that is not done yet,
-        in order number order: what the auto-advance may do next."""
+        """``(shipment id, event key)`` for every tracked shipment that is not done yet of
+        order 1001 and the generated orders, in order number order: what the auto-advance may
+        do next. The other hand-written orders, and drafts, stay as the README describes them
+        (the events POST moves them on request)."""
         steps = []
         with self._lock:
             for order in self.orders[slug]:
+                if not _moves_by_itself(order["order_number"]):
+                    continue
                 histories = [(item["id"], item["events"]) for item in order["trackings"]]
-                histories += [(sid, self._draft_events(order, sid)) for sid in draft_ids(order)]
                 for shipment_id, events in histories:
                     key = next_step(events)
                     if key is not None:
@@ -224,6 +227,16 @@ class Catalog:
     def _draft_events(self, order: JsonDict, shipment_id: str) -> list[JsonDict]:
         events = self._drafts.get(shipment_id)
         return events if events is not None else initial_draft_events(order, self.started_at)
+
+
+# The hand-written order the demo shows moving (the others keep their documented states).
+AUTO_ADVANCED_ANCHORS = frozenset({"1001"})
+
+
+def _moves_by_itself(order_number: str) -> bool:
+    return order_number in AUTO_ADVANCED_ANCHORS or (
+        order_number.isdigit() and int(order_number) >= FIRST_NUMBER
+    )
 
 
 def build_catalog(now: datetime | None = None, *, generated_orders: int = COUNT) -> Catalog:

@@ -600,6 +600,15 @@ class TestAutoAdvance:
             the_tracking(the_order(server, "1001"))["events"][-1]["event_key"] == "OUT_FOR_DELIVERY"
         )
 
+    def test_the_auto_advance_leaves_the_documented_orders_and_drafts_alone(self, server):
+        """Only 1001 and the generated orders move by themselves: 1002's draft, 1006's delay,
+        1011's pickup stay as the README describes them however long the demo runs."""
+        changes = (server.api.advance_one() for _ in range(400))
+        moved = {change.order["order_number"] for change in changes if change is not None}
+        assert "1001" in moved
+        assert all(number == "1001" or int(number) >= 5001 for number in moved)
+        assert the_order(server, "1002")["trackings"] == []
+
     def test_advance_every_moves_shipments_and_delivers_webhooks(self, receiver):
         with make_server(advance_every=0.05).start() as server:
             create_hook(server, url=receiver.url())

@@ -49,6 +49,7 @@ from karla_sidebar.lookup_records import record_new, record_save
 from karla_sidebar.models import LookupRecord, ShipmentIndexEntry, storable
 from karla_sidebar.ratelimit import rate_limit_hit
 from karla_sidebar.shipment_index import (
+    news_key,
     shipment_index_digest,
     shipment_index_entries,
     shipment_index_forget,
@@ -201,12 +202,14 @@ def _ask(workspace, account, action, reference, use_cache, actor: Actor, entry) 
     index's entry for a Get Shipment (read before the fan-out).
     """
     key = _cache_key(workspace, account, action, reference, actor.language)
-    # The cached result and the breaker's state in one round trip to the cache.
-    state = cache.get_many([key, breaker_state_key(account.pk)])
+    # The cached result, the breaker's state and GoKarla's latest news (a webhook) for the
+    # account, in one round trip to the cache.
+    state = cache.get_many([key, breaker_state_key(account.pk), news_key(account.pk)])
     cached = state.get(key)
     age = (timezone.now() - cached.fetched_at).total_seconds() if cached else None
     reuse = settings.LOOKUP_CACHE_SECONDS if use_cache else _refresh_reuse_seconds(actor)
-    if cached and age < reuse:
+    news = state.get(news_key(account.pk))
+    if cached and age < reuse and not (news and news > cached.fetched_at):
         return _Asked(_hits(account, cached, cached=True))
     try:
         over_budget = _gokarla_budget_spent(workspace, actor)

@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
@@ -223,3 +225,13 @@ def shipment_index_changed(
         shipment_version(updated_at=updated, last_event_at=last) > versions[shipment_id]
         for shipment_id, updated, last in entries
     )
+
+
+def news_key(account_id: int) -> str:
+    """The cache key holding when GoKarla last pushed news (a webhook) for the account: lookup
+    results fetched before it are not reused, so Get Order shows what the webhook told."""
+    return f"shipment-news:{account_id}"
+
+
+def shipment_index_note_news(*, account: GoKarlaAccount) -> None:
+    cache.set(news_key(account.pk), timezone.now(), timeout=int(settings.LOOKUP_STALE_SECONDS))

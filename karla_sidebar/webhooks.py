@@ -54,7 +54,7 @@ from karla_sidebar.gokarla.signatures import (
     signature_verify,
 )
 from karla_sidebar.models import ShipmentIndexEntry, WebhookDelivery
-from karla_sidebar.shipment_index import shipment_index_update
+from karla_sidebar.shipment_index import shipment_index_note_news, shipment_index_update
 
 logger = logging.getLogger("karla_sidebar.webhooks")
 
@@ -177,6 +177,8 @@ def webhook_delivery_receive(*, webhook_id: str, body: bytes, signature: str) ->
         ).exists():
             raise DeliveryRepeated() from None
         raise UnknownWebhook() from None  # the account was removed meanwhile
+    if indexed:
+        shipment_index_note_news(account=account)  # cached lookups of it are out of date
     if not orders:
         logger.info(
             "Webhook delivery for account %s had nothing to index (event %r, %d parts unreadable)",

@@ -364,3 +364,32 @@ def test_a_new_shipment_is_found_by_its_tracking_number_seconds_later(
     )
     assert result.first.resolved_by == "index"
     assert result.first.record.id == DRAFT_1002
+
+
+def test_a_cached_get_order_is_not_reused_after_gokarla_s_news(
+    own_sandbox, live_server, settings, workspace
+):
+    """Get Order 1002 (placed) is cached; GoKarla's webhook says its parcel left: asked again
+    within the cache's minute, Get Order shows the news instead of the cached answer."""
+    from accounts.services import account_connect
+
+    settings.PUBLIC_BASE_URL = live_server.url
+    account = account_connect(
+        workspace=workspace,
+        url=own_sandbox.url,
+        username="demo-shop",
+        token="karla-demo-token",
+        label="Demo Shop",
+    )
+    before = lookups.order_lookup(workspace=workspace, reference="1002", actor=ADA)
+    assert before.first.record.status.value == "placed"
+    assert lookups.order_lookup(workspace=workspace, reference="1002", actor=ADA).first.cached
+
+    own_sandbox.api.add_shipment_event("demo-shop", DRAFT_1002, "PARCEL_HANDED_TO_CARRIER")
+    deadline = time.monotonic() + 10
+    while TRACKING_OF_DRAFT_1002 not in indexed(account) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    after = lookups.order_lookup(workspace=workspace, reference="1002", actor=ADA)
+    assert not after.first.cached
+    assert after.first.record.status.value == "fulfilled"

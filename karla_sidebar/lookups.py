@@ -459,10 +459,22 @@ def customer_orders_lookup(*, workspace, email, actor: Actor, use_cache=True):
     return LookupResult(
         action=result.action,
         reference=result.reference,
-        hits=newest_first(result.hits)[:CUSTOMER_ORDERS_LIMIT],
+        hits=_each_order_once(newest_first(result.hits))[:CUSTOMER_ORDERS_LIMIT],
         searched_all=True,
         accounts_searched=result.accounts_searched,
     )
+
+
+def _each_order_once(hits: tuple[Hit, ...]) -> tuple[Hit, ...]:
+    """Two accounts of one shop (two API keys) find the same orders: list each once."""
+    seen: set[str] = set()
+    kept = []
+    for hit in hits:
+        if hit.record.uuid and hit.record.uuid in seen:
+            continue
+        seen.add(hit.record.uuid)
+        kept.append(hit)
+    return tuple(kept)
 
 
 def newest_first(hits: tuple[Hit, ...]) -> tuple[Hit, ...]:

@@ -262,3 +262,24 @@ def test_a_nul_in_gokarlas_answer_does_not_lose_the_record(workspace, shop_accou
     result = lookups.order_lookup(workspace=workspace, reference="1001", actor=ADA)
     assert result.first.record.order_number == "10\x0001"
     assert LookupRecord.objects.get().summary.startswith("#10\ufffd01 · ")
+
+
+def test_two_accounts_of_one_shop_list_the_customer_s_orders_once(
+    workspace, shop_account, sandbox_settings
+):
+    """A second API key of demo-shop (the viewer key) connected beside the first."""
+    from accounts.services import account_connect
+
+    account_connect(
+        workspace=workspace,
+        url=sandbox_settings.url,
+        username="demo-shop-viewer",
+        token="karla-viewer-token",
+        shop_slug="demo-shop",
+        label="Demo Shop (viewer)",
+    )
+    result = lookups.customer_orders_lookup(
+        workspace=workspace, email="jane@example.com", actor=ADA
+    )
+    numbers = [hit.record.order_number for hit in result.hits]
+    assert sorted(numbers) == ["1001", "1005"]

@@ -265,6 +265,7 @@ class TestAccounts:
         error, _ = sync_failing("--account", "987654")
         assert error.returncode == 2
         assert str(error).startswith("No GoKarla account with id 987654.")
+        assert f"Accounts: {shop.pk} Demo Shop (acme)." in str(error)  # what to pick from
         assert not ShipmentSync.objects.exists()
 
     def test_every_workspace_is_synced_each_in_its_own_index(
@@ -373,5 +374,5 @@ class TestNotFoundSaysWhenTheIndexWasSynced:
         )
         assert (
             f"among the {size} shipments Karla Sidebar knows of in Demo Shop "
-            "(last synced 5\xa0minutes ago). "
+            "(last synced 5 minutes ago). "
         ) in self.message(workspace)

@@ -252,9 +252,12 @@ class TestCommand:
         with pytest.raises(CommandError, match="PUBLIC_BASE_URL is not set"):
             run("ensure")
 
-    def test_an_unknown_account(self, gokarla, db):
-        with pytest.raises(CommandError, match="No GoKarla account has the id 999"):
+    def test_an_unknown_account(self, workspace, gokarla, db):
+        account = connect(workspace, gokarla)
+        with pytest.raises(CommandError, match="No GoKarla account has the id 999") as caught:
             run("ensure", "--account", "999")
+        assert caught.value.returncode == 2  # a bad option, as for sync_gokarla
+        assert f"Accounts: {account.pk} {account.label} (acme)." in str(caught.value)
 
     def test_remove_deletes_it_and_is_idempotent(self, workspace, gokarla):
         account = connect(workspace, gokarla)

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts import services
+from accounts.listing import accounts_described
 from accounts.models import GoKarlaAccount
 
 
@@ -25,13 +26,18 @@ class Command(BaseCommand):
         if action == "ensure" and not settings.PUBLIC_BASE_URL:
             raise CommandError(
                 "PUBLIC_BASE_URL is not set. Set it to the app's address as GoKarla reaches "
-                "it (such as https://karla.example.com), then run this again."
+                "it (such as https://karla.example.com), then run this again.",
+                returncode=2,
             )
         accounts = GoKarlaAccount.objects.select_related("workspace").order_by("id")
         if account is not None:
             accounts = accounts.filter(pk=account)
             if not accounts.exists():
-                raise CommandError(f"No GoKarla account has the id {account}.")
+                # The same exit code as sync_gokarla's for a bad option.
+                raise CommandError(
+                    f"No GoKarla account has the id {account}. {accounts_described()}",
+                    returncode=2,
+                )
         use_case = (
             services.account_webhook_ensure
             if action == "ensure"

@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from accounts.listing import accounts_described
 from karla_sidebar.sync import (
     DEFAULT_BACKFILL_DAYS,
     PLACED_FROM,
@@ -126,8 +127,7 @@ class Command(BaseCommand):
         accounts = sync_accounts(account_id=account)
         if account is not None and not accounts:
             raise CommandError(
-                f"No GoKarla account with id {account}. Run sync_gokarla without --account "
-                "to see every account with its id.",
+                f"No GoKarla account with id {account}. {accounts_described()}",
                 returncode=USAGE_ERROR,
             )
         say = self.stdout.write if verbosity >= 1 else (lambda line: None)

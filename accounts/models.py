@@ -32,6 +32,8 @@ class Workspace(models.Model):
     # Counts rotations: a sidebar session remembers the generation that let it in, and ends
     # when its secret is no longer accepted.
     sidebar_secret_generation = models.PositiveIntegerField(default=1)
+    # The sidebar's language when ArminCX's launch names none ("" → the agent's browser's).
+    sidebar_language = models.CharField(max_length=10, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -208,3 +210,33 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class ReplyTemplate(models.Model):
+    """A workspace's own wording of one kind of reply in one language. Without one, agents get
+    the built-in default (``karla_sidebar.replies``), which can then improve with releases."""
+
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="reply_templates"
+    )
+    language = models.CharField(max_length=10)
+    kind = models.CharField(max_length=20)
+    text = models.TextField(max_length=4000)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "language", "kind"], name="one_reply_template_per_kind"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.language}) of {self.workspace}"

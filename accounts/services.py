@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from accounts import webhooks
 from accounts.models import AccountActivity, GoKarlaAccount, Workspace, new_sidebar_secret
@@ -34,7 +35,7 @@ logger = logging.getLogger("accounts.services")
 
 
 class DuplicateAccount(InvalidInput):
-    default_message = (
+    default_message = gettext_lazy(
         "This shop is already connected with this username at this address in this workspace."
     )
 
@@ -72,17 +73,18 @@ def _no_such_shop(candidates: Candidates, error: ShopNotFound) -> ShopNotFound:
     """GoKarla's "no such shop", saying where the slug came from and so what to fix."""
     slug = candidates.shop_slug
     advice = {
-        SlugSource.FIELD: "Check the shop slug under More options.",
-        SlugSource.HOST: (
+        SlugSource.FIELD: gettext("Check the shop slug under More options."),
+        SlugSource.HOST: gettext(
             "The slug was taken from the GoKarla URL: check the URL, or enter your shop's slug "
             "under More options."
         ),
-        SlugSource.USERNAME: (
+        SlugSource.USERNAME: gettext(
             "The slug was taken from the username (GoKarla's default). If your API key's "
             "username is not your shop's slug, enter the slug under More options."
         ),
     }[candidates.slug_source]
-    return ShopNotFound(f"GoKarla has no shop “{slug}”. {advice}", status_code=error.status_code)
+    message = gettext("GoKarla has no shop “%(slug)s”.") % {"slug": slug}
+    return ShopNotFound(f"{message} {advice}", status_code=error.status_code)
 
 
 def _record(account: GoKarlaAccount, action: str, actor=None, detail: str = "") -> None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import gettext_noop
 
 from accounts.models import AccountActivity, GoKarlaAccount
 from karla_sidebar.gokarla import (
@@ -39,12 +40,13 @@ SEARCH_PAGES = 10  # a shop with more than 1 000 webhooks is not one we can tidy
 
 Status = GoKarlaAccount.WebhookStatus
 
-NOT_ALLOWED_NOTE = (
+# Stored in English (the account's webhook note) and translated where an admin reads it.
+NOT_ALLOWED_NOTE = gettext_noop(
     "This API key may not create webhooks (viewer role): shipments are found through lookups "
     "and the sync instead. Use an editor or admin key to get live updates."
 )
-OFF_NOTE = "PUBLIC_BASE_URL is not set, so no webhook is registered."
-LEFT_BEHIND_NOTE = (
+OFF_NOTE = gettext_noop("PUBLIC_BASE_URL is not set, so no webhook is registered.")
+LEFT_BEHIND_NOTE = gettext_noop(
     "Its webhook could not be deleted at GoKarla: delete the “Karla Sidebar” webhook in "
     "GoKarla's portal."
 )

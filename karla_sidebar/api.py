@@ -11,7 +11,7 @@ import math
 
 from django.conf import settings
 from django.http import Http404, JsonResponse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
@@ -61,38 +61,45 @@ def _bearer_key(request) -> ApiKey | None:
 def _parse_body(request) -> dict:
     """The request's JSON object, or InvalidInput saying what is wrong with it."""
     if request.content_type != "application/json":
-        raise InvalidInput("Send the body as JSON with the header Content-Type: application/json.")
+        raise InvalidInput(
+            gettext("Send the body as JSON with the header Content-Type: application/json.")
+        )
     if len(request.body) > MAX_BODY_BYTES:
-        raise InvalidInput(f"The body is too large (at most {MAX_BODY_BYTES} bytes).")
+        raise InvalidInput(
+            gettext("The body is too large (at most %(limit)s bytes).") % {"limit": MAX_BODY_BYTES}
+        )
     try:
         body = json.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError, RecursionError):
         # RecursionError: JSON nested thousands of levels deep ([[[[…]]]]).
-        raise InvalidInput("The body is not valid JSON.") from None
+        raise InvalidInput(gettext("The body is not valid JSON.")) from None
     if not isinstance(body, dict):
-        raise InvalidInput('The body must be a JSON object such as {"reference": "1001"}.')
+        raise InvalidInput(gettext('The body must be a JSON object such as {"reference": "1001"}.'))
     if any(_not_text(item) for pair in body.items() for item in pair):
         raise InvalidInput(
-            "The body holds text that is not valid Unicode (a lone surrogate such as \\ud800)."
+            gettext(
+                "The body holds text that is not valid Unicode (a lone surrogate such as \\ud800)."
+            )
         )
     unknown = sorted(set(body) - FIELDS)
     if unknown:
         raise InvalidInput(
-            f"Unknown field(s): {', '.join(unknown)}. Allowed: account, customer_email, reference."
+            gettext("Unknown field(s): %(fields)s. Allowed: account, customer_email, reference.")
+            % {"fields": ", ".join(unknown)}
         )
     reference = body.get("reference")
     if isinstance(reference, int) and not isinstance(reference, bool):
         reference = str(reference)  # {"reference": 1001} means order 1001
     if not isinstance(reference, str) or not reference.strip():
-        raise InvalidInput('"reference" is required and must be a non-empty string.')
+        raise InvalidInput(gettext('"reference" is required and must be a non-empty string.'))
     account = body.get("account")
     if isinstance(account, int) and not isinstance(account, bool):
         account = str(account)
     if account is not None and not isinstance(account, str):
-        raise InvalidInput('"account" must be an account id (a string) or "all".')
+        raise InvalidInput(gettext('"account" must be an account id (a string) or "all".'))
     email = body.get("customer_email") or ""
     if not isinstance(email, str) or len(email) > MAX_EMAIL or (email and "@" not in email):
-        raise InvalidInput('"customer_email" must be an e-mail address.')
+        raise InvalidInput(gettext('"customer_email" must be an e-mail address.'))
     return {"reference": reference, "account": account or None, "customer_email": email.strip()}
 
 
@@ -115,13 +122,13 @@ def _actor(api_key: ApiKey, customer_email: str = "") -> lookups.Actor:
 
 def _action(request, action: str):
     if request.method != "POST":
-        return error_response(405, "method_not_allowed", "Use POST.", Allow="POST")
+        return error_response(405, "method_not_allowed", gettext("Use POST."), Allow="POST")
     api_key = _bearer_key(request)
     if api_key is None:
         return error_response(
             401,
             "unauthorized",
-            "Send a valid workflow API key as 'Authorization: Bearer <key>'.",
+            gettext("Send a valid workflow API key as 'Authorization: Bearer <key>'."),
             WWW_Authenticate='Bearer realm="karla-sidebar"',
         )
     workspace, actor = api_key.workspace, _actor(api_key)
@@ -133,16 +140,23 @@ def _action(request, action: str):
     try:
         if wait is not None:
             raise RateLimited(
-                f"Too many requests for this API key (at most {settings.API_RATE_LIMIT} in "
-                f"{settings.API_RATE_LIMIT_WINDOW_SECONDS} seconds). Try again after the "
-                "Retry-After seconds.",
+                gettext(
+                    "Too many requests for this API key (at most %(limit)s in %(seconds)s "
+                    "seconds). Try again after the Retry-After seconds."
+                )
+                % {
+                    "limit": settings.API_RATE_LIMIT,
+                    "seconds": settings.API_RATE_LIMIT_WINDOW_SECONDS,
+                },
                 retry_after=wait,
             )
         body = _parse_body(request)
         if api_key.requires_customer_email and not body["customer_email"]:
             raise InvalidInput(
-                '"customer_email" is required with this API key: it answers only for the '
-                "customer named."
+                gettext(
+                    '"customer_email" is required with this API key: it answers only for the '
+                    "customer named."
+                )
             )
     except GoKarlaError as error:
         lookups.lookup_refused(
@@ -164,7 +178,9 @@ def _action(request, action: str):
     except GoKarlaError as error:
         return _error(error)
     except Http404:
-        return error_response(404, "not_found", "No such GoKarla account in this workspace.")
+        return error_response(
+            404, "not_found", gettext("No such GoKarla account in this workspace.")
+        )
     hit = result.first
     if action == "shipment":
         return JsonResponse(
@@ -207,7 +223,9 @@ def get_shipment(request):
 
 def not_found(request, path=""):
     return error_response(
-        404, "not_found", "No such endpoint. See /api/v1/openapi.json for the API's operations."
+        404,
+        "not_found",
+        gettext("No such endpoint. See /api/v1/openapi.json for the API's operations."),
     )
 
 

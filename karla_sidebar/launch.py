@@ -25,12 +25,15 @@ from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.html import escape
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts import selectors
 from accounts.models import Workspace
+from karla_sidebar.languages import sidebar_language
 from karla_sidebar.models import UsedLaunchToken
 
 logger = logging.getLogger("karla_sidebar.launch")
@@ -44,7 +47,13 @@ MAX_TOKEN_LENGTH = 4096
 # Each launch deletes the expired used-token rows with this chance (they are few and small).
 _PURGE_CHANCE = 0.02
 REQUIRED_CLAIMS = ("iss", "aud", "workspace", "sub", "name", "iat", "exp", "jti")
-OPTIONAL_CLAIMS = {"conversation": 200, "customer_email": 254, "email": 254, "tz": 64}
+OPTIONAL_CLAIMS = {
+    "conversation": 200,
+    "customer_email": 254,
+    "email": 254,
+    "tz": 64,
+    "locale": 35,
+}
 MAX_AGENT_FIELD_LENGTH = 200
 
 SIDEBAR_TOKEN_HEADER = "X-Karla-Sidebar-Token"  # noqa: S105 (a header name, not a secret)
@@ -56,10 +65,12 @@ _SLUG_SHAPE = re.compile(r"[-a-zA-Z0-9_]{1,63}")
 _JTI_SHAPE = re.compile(r"[A-Za-z0-9_.:+/=-]{1,128}")
 _ALG_SHAPE = re.compile(r"[A-Za-z0-9]{1,10}")
 
-SESSION_EXPIRED_HTML = (
-    '<div class="card alert alert-error" role="alert">'
-    "Your sidebar session has expired. Reopen the conversation to continue.</div>"
-)
+
+def session_expired_html() -> str:
+    """The 401's body: the sidebar's script asks the host for a fresh launch token first
+    (DESIGN.md, "Host messages") and shows this only when none comes."""
+    message = gettext("Your sidebar session has expired. Reopen the conversation to continue.")
+    return f'<div class="card alert alert-error" role="alert">{escape(message)}</div>'
 
 
 class LaunchRefused(Exception):
@@ -85,6 +96,8 @@ class LaunchClaims:
     tz: str
     jti: str
     expires_at: datetime
+    # The language ArminCX asks for (a tag such as ``de-DE``), or "".
+    locale: str = ""
     # The sidebar secret that signed the token: the workspace's current generation, or the
     # one before it (a previous secret still in its grace period).
     secret_generation: int = 1
@@ -103,6 +116,9 @@ class SidebarSession:
     # later however active; and the secret generation that let it in (rotation ends it).
     started_at: int = 0
     secret_generation: int = 0
+    # The sidebar's language, chosen at launch (karla_sidebar.languages): every request of
+    # the session renders in it, and GoKarla is asked in it.
+    language: str = ""
 
 
 def launch_token_mint(
@@ -114,6 +130,7 @@ def launch_token_mint(
     customer_email: str = "",
     email: str = "",
     tz: str = "",
+    locale: str = "",
     ttl_seconds: int = 300,
     secret: str | None = None,
 ) -> str:
@@ -149,6 +166,7 @@ def launch_token_mint(
         "customer_email": customer_email,
         "email": email,
         "tz": tz,
+        "locale": locale,
     }
     claims.update({name: value for name, value in optional.items() if value})
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
@@ -285,6 +303,7 @@ def _claims_from_payload(payload: dict, slug: str) -> LaunchClaims:
         tz=_known_time_zone(optional["tz"]),
         jti=jti,
         expires_at=datetime.fromtimestamp(exp, tz=UTC),
+        locale=optional["locale"],
     )
 
 
@@ -313,11 +332,16 @@ def _refused(reason: str, slug: str | None = None) -> LaunchRefused:
     return LaunchRefused(reason)
 
 
-def sidebar_session_start(claims: LaunchClaims) -> SidebarSession:
-    """The sidebar session for a verified launch. LaunchRefused if the workspace went away."""
+def sidebar_session_start(claims: LaunchClaims, *, browser_language: str = "") -> SidebarSession:
+    """The sidebar session for a verified launch. LaunchRefused if the workspace went away.
+
+    Its language: the ``locale`` claim, else the workspace's default, else the browser's."""
     workspace = Workspace.objects.filter(slug=claims.workspace_slug).first()
     if workspace is None:
         raise _refused("unknown workspace", claims.workspace_slug)
+    language = sidebar_language(
+        claim=claims.locale, workspace_default=workspace.sidebar_language, browser=browser_language
+    )
     return SidebarSession(
         workspace_id=workspace.pk,
         workspace_slug=workspace.slug,
@@ -328,6 +352,7 @@ def sidebar_session_start(claims: LaunchClaims) -> SidebarSession:
         tz=claims.tz,
         started_at=int(time.time()),
         secret_generation=claims.secret_generation,
+        language=language,
     )
 
 
@@ -402,11 +427,14 @@ def _sidebar_session(view, *, renew: bool):
             session, workspace = _sidebar_token_load(token)
         except SidebarTokenInvalid as error:
             logger.info("sidebar token refused: %s", error)
-            response = HttpResponse(SESSION_EXPIRED_HTML, status=401)
+            response = HttpResponse(session_expired_html(), status=401)
         else:
             request.sidebar = session
             request.workspace = workspace
-            response = view(request, *args, **kwargs)
+            # The session's language, not the request's: chosen once, at launch.
+            with translation.override(session.language or settings.LANGUAGE_CODE):
+                response = view(request, *args, **kwargs)
+                response.headers.setdefault("Content-Language", translation.get_language())
             if renew:
                 response[SIDEBAR_TOKEN_HEADER] = sidebar_token_issue(session)
         # The answer depends on (and may carry) a bearer token: never cache it anywhere.

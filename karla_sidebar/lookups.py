@@ -18,6 +18,7 @@ from django.core.cache import cache
 from django.db import close_old_connections
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from accounts import selectors
 from accounts.models import GoKarlaAccount, Workspace
@@ -257,8 +258,10 @@ def _gokarla_budget_spent(workspace, actor: Actor) -> RateLimited | None:
         wait = rate_limit_hit(key=key, limit=limit)
         if wait is not None:
             return RateLimited(
-                "Too many lookups from the sidebar in the last minute. Wait a moment, then try "
-                "again (answers already shown stay available).",
+                gettext_lazy(
+                    "Too many lookups from the sidebar in the last minute. Wait a moment, then "
+                    "try again (answers already shown stay available)."
+                ),
                 retry_after=wait,
             )
     return None
@@ -334,9 +337,13 @@ def _worst(errors: list[GoKarlaError], action: str, several: bool) -> GoKarlaErr
         return errors[0]
     if action == LookupRecord.Action.SHIPMENT:
         return ShipmentNotFound(
-            "No shipment with that ID or tracking number in any connected GoKarla account."
+            gettext_lazy(
+                "No shipment with that ID or tracking number in any connected GoKarla account."
+            )
         )
-    return OrderNotFound("No order with that number or reference in any connected GoKarla account.")
+    return OrderNotFound(
+        gettext_lazy("No order with that number or reference in any connected GoKarla account.")
+    )
 
 
 def _summary(hits: list[Hit]) -> str:

@@ -7,8 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy
 
+from karla_sidebar.formatting import number_label, relative_label
 from karla_sidebar.gokarla import (
     GoKarlaClient,
     NoTrackingYet,
@@ -104,12 +107,32 @@ def shipment_not_found(account, actor: Actor, asked_gokarla: bool) -> ShipmentNo
         .values_list("last_finished_at", flat=True)
         .first()
     )
-    when = f"last synced {naturaltime(synced)}" if synced else "never synced"
-    searched = f"among the {size} shipments Karla Sidebar knows of in {account.label} ({when})"
+    # Lazy, like every error message: read in the language of the request that shows it.
+    when = (
+        format_lazy(gettext_lazy("last synced {ago}"), ago=lazy(relative_label, str)(synced))
+        if synced
+        else gettext_lazy("never synced")
+    )
     if actor.customer_email:
-        searched += f" or in the orders of {actor.customer_email}"
+        message = gettext_lazy(
+            "No shipment with that tracking number or ID among the {size} shipments Karla "
+            "Sidebar knows of in {account} ({when}) or in the orders of {email}. GoKarla cannot "
+            "look up tracking numbers directly: Get Order with the order number shows its "
+            "shipments."
+        )
+    else:
+        message = gettext_lazy(
+            "No shipment with that tracking number or ID among the {size} shipments Karla "
+            "Sidebar knows of in {account} ({when}). GoKarla cannot look up tracking numbers "
+            "directly: Get Order with the order number shows its shipments."
+        )
     return ShipmentNotFound(
-        f"No shipment with that tracking number or ID {searched}. GoKarla cannot look up "
-        "tracking numbers directly: Get Order with the order number shows its shipments.",
+        format_lazy(
+            message,
+            size=lazy(number_label, str)(size),
+            account=account.label,
+            when=when,
+            email=actor.customer_email,
+        ),
         status_code=200 if asked_gokarla else None,
     )

@@ -14,19 +14,33 @@ from django import forms
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import get_script_prefix, reverse
-from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils import timezone, translation
+from django.utils.cache import patch_vary_headers
+from django.utils.text import slugify
+from django.utils.translation import get_language, gettext, gettext_lazy
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors
+from accounts.reply_templates import reply_template_texts
 from accounts.timezones import zone_or_none
 from karla_sidebar import lookups
-from karla_sidebar.gokarla import GoKarlaError, InvalidInput, NotFound, Order, gokarla_language
+from karla_sidebar.gokarla import (
+    GoKarlaError,
+    InvalidInput,
+    NotFound,
+    Order,
+    Shipment,
+    gokarla_language,
+)
+from karla_sidebar.languages import browser_language
 from karla_sidebar.launch import (
+    SIDEBAR_TOKEN_HEADER,
     LaunchRefused,
     SidebarSession,
     launch_token_verify,
+    session_expired_html,
     sidebar_session_checked,
     sidebar_session_required,
     sidebar_session_start,
@@ -34,7 +48,7 @@ from karla_sidebar.launch import (
 )
 from karla_sidebar.models import LookupRecord
 from karla_sidebar.replies import reply_text
-from karla_sidebar.security import sidebar_frameable
+from karla_sidebar.security import sidebar_frame_origins, sidebar_frameable
 from karla_sidebar.shipment_index import record_versions, shipment_index_changed
 
 logger = logging.getLogger("karla_sidebar.sidebar")
@@ -49,8 +63,10 @@ class LookupForm(forms.Form):
         max_length=MAX_REFERENCE,
         strip=True,
         error_messages={
-            "required": "Enter a reference to look up.",
-            "max_length": f"That is too long for a reference (at most {MAX_REFERENCE} characters).",
+            "required": gettext_lazy("Enter a reference to look up."),
+            "max_length": gettext_lazy(
+                "That is too long for a reference (at most %(limit_value)d characters)."
+            ),
         },
     )
     account = forms.CharField(required=False, max_length=20)
@@ -62,7 +78,7 @@ def _urls(script_prefix: str) -> dict[str, str]:
     """The sidebar's own URLs (``customer-orders`` as ``customer_orders``), reversed once per
     script prefix: ``reverse`` costs ≈ 60 µs each here, and a card of customer orders needs
     one a row."""
-    names = ("order", "shipment", "customer-orders", "renew", "live")
+    names = ("order", "shipment", "customer-orders", "renew", "live", "resume")
     return {name.replace("-", "_"): reverse(f"sidebar:{name}") for name in names}
 
 
@@ -85,24 +101,29 @@ def _render(request, name: str, context: dict, *, status: int = 200):
 @require_GET
 def launch(request):
     try:
-        session = sidebar_session_start(launch_token_verify(request.GET.get("token", "")))
+        claims = launch_token_verify(request.GET.get("token", ""))
+        session = sidebar_session_start(claims, browser_language=browser_language(request))
     except LaunchRefused:
         return render(request, "sidebar/launch-refused.html", status=401)
     request.sidebar = session
     workspace = selectors.workspace_by_slug(slug=session.workspace_slug)
     accounts = list(selectors.account_list(workspace=workspace))
     default = next((a for a in accounts if a.is_default), accounts[0] if accounts else None)
-    return _render(
-        request,
-        PAGE,
-        {
-            "sidebar_token": sidebar_token_issue(session),
-            "session": session,
-            "workspace": workspace,
-            "accounts": accounts,
-            "default_account": default,
-        },
-    )
+    with translation.override(session.language):
+        response = _render(
+            request,
+            PAGE,
+            {
+                "sidebar_token": sidebar_token_issue(session),
+                "session": session,
+                "workspace": workspace,
+                "accounts": accounts,
+                "default_account": default,
+                "host_origins": sidebar_frame_origins(),
+            },
+        )
+        response["Content-Language"] = session.language
+    return response
 
 
 def _actor(session: SidebarSession) -> lookups.Actor:
@@ -151,15 +172,22 @@ def _run(request, action: str, lookup):
             },
         )
     except Http404:
-        error = InvalidInput("That GoKarla account is not connected to this workspace.")
+        error = InvalidInput(gettext("That GoKarla account is not connected to this workspace."))
         return _render(request, f"{PAGE}#error", {**context, "error": error}, status=404)
     return _render_result(request, context, result)
 
 
 def _render_result(request, context: dict, result: lookups.LookupResult, *, updated=False):
     urls = _urls(get_script_prefix())
+    templates = reply_template_texts(workspace=request.workspace, language=get_language())
+    agent = request.sidebar.agent_name
     hits = [
-        {"hit": hit, "reply": reply_text(hit.record), "live_url": _live_url(urls, result, hit)}
+        {
+            "hit": hit,
+            "reply": reply_text(hit.record, templates=templates, agent_name=agent),
+            "reply_id": f"reply-{hit.account_id}-{slugify(_reference(hit.record))}",
+            "live_url": _live_url(urls, result, hit),
+        }
         for hit in result.hits
     ]
     context = {**context, "result": result, "hits": hits, "updated": updated}
@@ -172,19 +200,21 @@ def _live_url(urls: dict, result: lookups.LookupResult, hit: lookups.Hit) -> str
     versions = record_versions(hit.record)
     if not versions:
         return ""
-    record = hit.record
-    if isinstance(record, Order):
-        reference = record.uuid or record.order_number or record.order_name
-    else:
-        reference = record.tracking_number or record.id
     query = {
         "action": result.action,
         "account": hit.account_id,
-        "reference": reference,
+        "reference": _reference(hit.record),
         "since": int(hit.fetched_at.timestamp() * 1000),
         "v": ",".join(f"{shipment_id}:{version}" for shipment_id, version in versions.items()),
     }
     return f"{urls['live']}?{urlencode(query)}"
+
+
+def _reference(record: Order | Shipment) -> str:
+    """What finds this record again at GoKarla."""
+    if isinstance(record, Order):
+        return record.uuid or record.order_number or record.order_name
+    return record.tracking_number or record.id
 
 
 class LiveForm(forms.Form):
@@ -234,7 +264,12 @@ def customer_orders(request):
         return _render(request, f"{PAGE}#customer-orders", {**context, "hits": []})
     except GoKarlaError as error:
         return _render(request, f"{PAGE}#customer-orders", {**context, "error": error})
-    return _render(request, f"{PAGE}#customer-orders", {**context, "hits": result.hits})
+    several = len(result.accounts_searched) > 1  # then each order says which account it is in
+    return _render(
+        request,
+        f"{PAGE}#customer-orders",
+        {**context, "hits": result.hits, "several_accounts": several},
+    )
 
 
 @sidebar_frameable
@@ -273,3 +308,22 @@ def live(request):
 def renew(request):
     """Keeps the sidebar token fresh while the agent is active (the header carries it)."""
     return _render(request, f"{PAGE}#empty", {})
+
+
+@sidebar_frameable
+@never_cache
+@csrf_exempt  # no cookie authenticates here: the launch token in the body does
+@require_POST
+def resume(request):
+    """The session ended; the host (ArminCX) sent a fresh launch token (DESIGN.md, "Host
+    messages"): the same page goes on with a new sidebar token in the response header."""
+    try:
+        claims = launch_token_verify(request.POST.get("token", ""))
+        session = sidebar_session_start(claims, browser_language=browser_language(request))
+    except LaunchRefused:
+        response = HttpResponse(session_expired_html(), status=401)
+    else:
+        response = HttpResponse(status=204)
+        response[SIDEBAR_TOKEN_HEADER] = sidebar_token_issue(session)
+    patch_vary_headers(response, [SIDEBAR_TOKEN_HEADER])
+    return response

@@ -14,6 +14,7 @@ sidebar_urls = (
         path("customer-orders/", sidebar.customer_orders, name="customer-orders"),
         path("renew/", sidebar.renew, name="renew"),
         path("live/", sidebar.live, name="live"),
+        path("resume/", sidebar.resume, name="resume"),
     ],
     "sidebar",
 )
@@ -34,6 +35,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="accounts:gokarla-accounts"), name="home"),
     path("login/", account_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the settings pages' menu
     path("sidebar/", include(sidebar_urls)),
     path("demo/conversation/", demo.conversation, name="demo-conversation"),
     path("api/v1/actions/get-order", api.get_order, name="api-get-order"),

@@ -303,7 +303,11 @@ def test_demo_conversation_sidebar_with_third_party_cookies_blocked(page, demo):
     frame.get_by_role("button", name="Get Order").click()
     order = frame.get_by_role("article", name=re.compile(r"^Order #?1001$"))
     expect(order).to_be_visible()
-    expect(order.locator("header .badge")).to_have_text("Fulfilled")
+    expect(order.locator("header .badge-order")).to_have_text("Order: Fulfilled")
+    # The headline answers "where is my parcel?": the shipment's state, its ETA, its last event.
+    headline = order.get_by_role("list", name="Shipments")
+    expect(headline).to_contain_text("In transit · ETA")
+    expect(headline).to_contain_text(" ago")
     items = order.locator("ul.items > li")
     expect(items.nth(1)).to_be_visible()  # at least two line items
     expect(definition(order, "Customer")).to_contain_text("Jane Doe")
@@ -336,8 +340,10 @@ def test_demo_conversation_sidebar_with_third_party_cookies_blocked(page, demo):
     # An unknown order: guidance, and (two accounts) the offer to search all of them.
     order_input.fill("9999")
     frame.get_by_role("button", name="Get Order").click()
-    problem = frame.locator("#result").get_by_role("alert")
+    problem = frame.locator("#result .error-card")
     expect(problem).to_contain_text("No order with that number")
+    # Said in the one live region, which no longer holds the success before it.
+    expect(frame.locator("#lookup-status")).to_have_text(re.compile("^No order with that number"))
     search_all = problem.get_by_role("button", name="Search all accounts")
     expect(search_all).to_be_visible()
     search_all.click()

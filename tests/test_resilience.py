@@ -171,7 +171,7 @@ def test_fault_through_the_sidebar(
     )
     assert response.status_code == 200
     page = response.content.decode()
-    assert message in page and 'role="alert"' in page
+    assert message in page and "data-announce=" in page  # said in the sidebar's live region
     assert not any(text in page for text in UPSTREAM_TEXT)
     record = LookupRecord.objects.get()
     assert (record.source, record.reference, record.outcome) == ("sidebar", trigger, outcome)

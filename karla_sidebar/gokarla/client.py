@@ -24,6 +24,8 @@ from urllib.parse import quote
 
 import requests
 from django.conf import settings
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError, ReadTimeoutError
 
@@ -94,7 +96,7 @@ _EXTERNAL_ID = re.compile(r"[0-9]{10,}")
 _local = threading.local()
 
 _CREDENTIAL = re.compile(r"[!-~]{1,500}")  # printable ASCII, no spaces
-CREDENTIAL_MESSAGE = (
+CREDENTIAL_MESSAGE = gettext_lazy(
     "GoKarla usernames and API tokens contain only letters, digits and punctuation, without "
     "spaces. Copy them again from GoKarla's portal."
 )
@@ -390,7 +392,9 @@ class GoKarlaClient:
             with response:
                 if 300 <= response.status_code < 400:
                     raise UnexpectedResponse(
-                        "GoKarla answered with a redirect, which Karla Sidebar does not follow.",
+                        gettext_lazy(
+                            "GoKarla answered with a redirect, which Karla Sidebar does not follow."
+                        ),
                         status_code=response.status_code,
                     )
                 body = _read_capped(response, deadline)
@@ -432,7 +436,7 @@ def _not_connected(exc: requests.ConnectionError) -> bool:
     return isinstance(reason, NewConnectionError)
 
 
-_EMPTY_ORDER = "Enter an order number, order name, e-mail address or order ID."
+_EMPTY_ORDER = gettext_lazy("Enter an order number, order name, e-mail address or order ID.")
 
 
 def _clean_reference(reference: Any, *, empty: str) -> str:
@@ -441,13 +445,20 @@ def _clean_reference(reference: Any, *, empty: str) -> str:
     reference = reference.strip()
     if len(reference) > MAX_REFERENCE_LENGTH:
         raise InvalidInput(
-            f"That reference is too long: GoKarla references have at most "
-            f"{MAX_REFERENCE_LENGTH} characters."
+            format_lazy(
+                gettext_lazy(
+                    "That reference is too long: GoKarla references have at most {limit} "
+                    "characters."
+                ),
+                limit=MAX_REFERENCE_LENGTH,
+            )
         )
     if any(unicodedata.category(char) in ("Cc", "Cs") for char in reference):
         raise InvalidInput(
-            "That reference contains control characters (such as a line break or a tab). "
-            "Enter only the reference itself."
+            gettext_lazy(
+                "That reference contains control characters (such as a line break or a tab). "
+                "Enter only the reference itself."
+            )
         )
     return reference
 
@@ -479,14 +490,25 @@ def first_answering(
     tried = " and ".join(endpoint.api_root for endpoint in endpoints)
     if all(isinstance(error, NotGoKarlaAPI | UnexpectedResponse) for error in failures):
         raise NotGoKarlaAPI(
-            f"No GoKarla API answered at {tried}. Check the GoKarla URL: it is the address "
-            "from GoKarla's portal or documentation, such as https://your-shop.gokarla.io or "
-            "https://api.gokarla.io/v1."
+            format_lazy(
+                gettext_lazy(
+                    "No GoKarla API answered at {tried}. Check the GoKarla URL: it is the address "
+                    "from GoKarla's portal or documentation, such as https://your-shop.gokarla.io "
+                    "or https://api.gokarla.io/v1."
+                ),
+                tried=tried,
+            )
         )
     if len(failures) == 1:
         raise failures[0]
     raise Unavailable(
-        f"GoKarla could not be reached at {tried}. Check the GoKarla URL, or try again in a moment."
+        format_lazy(
+            gettext_lazy(
+                "GoKarla could not be reached at {tried}. Check the GoKarla URL, or try again in "
+                "a moment."
+            ),
+            tried=tried,
+        )
     )
 
 
@@ -517,7 +539,7 @@ def _retry_after(headers) -> float | None:
 
 def _read_capped(response: requests.Response, deadline: _Deadline) -> bytes:
     too_large = UnexpectedResponse(
-        "GoKarla sent a response larger than Karla Sidebar accepts (2 MB).",
+        gettext_lazy("GoKarla sent a response larger than Karla Sidebar accepts (2 MB)."),
         status_code=response.status_code,
     )
     length = response.headers.get("Content-Length", "")
@@ -547,7 +569,8 @@ _STATUS_ERRORS: dict[int, type[GoKarlaError]] = {
     403: AccessDenied,
 }
 _NO_ROUTE = NotGoKarlaAPI()
-_WEB_PAGE = (
+_INVALID_REFERENCE = gettext_lazy("GoKarla did not accept that reference. Check it and try again.")
+_WEB_PAGE = gettext_lazy(
     "This address answered with a web page, not GoKarla's API (perhaps maintenance, a proxy or "
     "the wrong address). If it keeps happening, check the account's GoKarla URL."
 )
@@ -559,7 +582,7 @@ def _json_or_error(
     body: bytes,
     *,
     not_found: type[NotFound],
-    invalid: str = "GoKarla did not accept that reference. Check it and try again.",
+    invalid: str = _INVALID_REFERENCE,
 ) -> Any:
     """The JSON of a 2xx answer, or the error this answer means.
 
@@ -588,7 +611,7 @@ def _json_or_error(
 
 
 _NOT_JSON = object()
-_WEBHOOK_REFUSED = (
+_WEBHOOK_REFUSED = gettext_lazy(
     "GoKarla did not accept the webhook's settings. Check PUBLIC_BASE_URL: GoKarla must accept "
     "it as an address to deliver to."
 )
@@ -606,7 +629,7 @@ def _json(headers, body: bytes, status: int) -> Any:
         return json.loads(body)
     except (ValueError, RecursionError):
         raise UnexpectedResponse(
-            "GoKarla sent a response that is not valid JSON.", status_code=status
+            gettext_lazy("GoKarla sent a response that is not valid JSON."), status_code=status
         ) from None
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from .errors import InvalidGoKarlaURL, InvalidInput, InvalidShopSlug
 
@@ -99,10 +101,10 @@ def endpoint_candidates(
     notes = []
     cleaned = url.strip()
     if cleaned != url:
-        notes.append("Removed the surrounding spaces.")
+        notes.append(gettext("Removed the surrounding spaces."))
     if cleaned.endswith("/"):
         cleaned = cleaned.rstrip("/")
-        notes.append("Removed the trailing slash.")
+        notes.append(gettext("Removed the trailing slash."))
 
     sandbox_origin = sandbox_url.strip().rstrip("/")
     if sandbox_origin and _without_api_path(cleaned)[0] == sandbox_origin:
@@ -120,13 +122,19 @@ def endpoint_candidates(
     host = _validated_host(origin)
     origin = f"https://{host}"
     if not cleaned.startswith(origin):
-        notes.append("Wrote the address in lower case.")
+        notes.append(gettext("Wrote the address in lower case."))
     patterns = _normalised_patterns(allowed_hosts)
     if not any(_host_matches(host, pattern) for pattern in patterns):
         shown = ", ".join(patterns) or "none"
         raise InvalidGoKarlaURL(
-            f"Only GoKarla addresses ({shown}) can be connected. Enter your shop's GoKarla "
-            f"URL, for example {_EXAMPLE}."
+            format_lazy(
+                gettext_lazy(
+                    "Only GoKarla addresses ({shown}) can be connected. Enter your shop's GoKarla "
+                    "URL, for example {example}."
+                ),
+                shown=shown,
+                example=_EXAMPLE,
+            )
         )
 
     if host == GOKARLA_API_HOST:
@@ -162,8 +170,10 @@ def endpoint_for_account(*, url: str, username: str, api_root: str, shop_slug: s
     }
     if api_root not in allowed:
         raise InvalidGoKarlaURL(
-            "This account's GoKarla API address no longer matches its GoKarla URL. Remove the "
-            "account and connect it again."
+            gettext_lazy(
+                "This account's GoKarla API address no longer matches its GoKarla URL. Remove the "
+                "account and connect it again."
+            )
         )
     return Endpoint(api_root=api_root, shop_slug=candidates.shop_slug)
 
@@ -186,35 +196,58 @@ def _roots(origin: str, typed: str, defaults: tuple[str, ...]) -> tuple[str, ...
 def _validated_host(url: str) -> str:
     """The lower-cased host of an https URL that is nothing but scheme and host."""
     if any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in url):
-        raise InvalidGoKarlaURL("Remove the spaces and line breaks from the GoKarla URL.")
+        raise InvalidGoKarlaURL(
+            gettext_lazy("Remove the spaces and line breaks from the GoKarla URL.")
+        )
     if "\\" in url:
-        raise InvalidGoKarlaURL("Remove the backslash from the GoKarla URL.")
+        raise InvalidGoKarlaURL(gettext_lazy("Remove the backslash from the GoKarla URL."))
     scheme, separator, rest = url.partition("://")
     if not separator or scheme.lower() != "https":
-        raise InvalidGoKarlaURL(f"GoKarla URLs start with https://, for example {_EXAMPLE}.")
+        raise InvalidGoKarlaURL(
+            format_lazy(
+                gettext_lazy("GoKarla URLs start with https://, for example {example}."),
+                example=_EXAMPLE,
+            )
+        )
     authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
     if "@" in authority:
         # Never echo this part back: it may hold a password.
         raise InvalidGoKarlaURL(
-            "Remove the user name and password from the URL; enter them in the Username and "
-            "API Token fields instead."
+            gettext_lazy(
+                "Remove the user name and password from the URL; enter them in the Username and "
+                "API Token fields instead."
+            )
         )
     if authority.startswith("["):
-        raise InvalidGoKarlaURL("Use your shop's address, not an IP address.")
+        raise InvalidGoKarlaURL(gettext_lazy("Use your shop's address, not an IP address."))
     if ":" in authority:
         raise InvalidGoKarlaURL(
-            f"Remove the port (the ':' and number after the host): GoKarla URLs have none, "
-            f"for example {_EXAMPLE}."
+            format_lazy(
+                gettext_lazy(
+                    "Remove the port (the ':' and number after the host): GoKarla URLs have "
+                    "none, for example {example}."
+                ),
+                example=_EXAMPLE,
+            )
         )
     after_host = rest[len(authority) :]
     if after_host.startswith("?"):
-        raise InvalidGoKarlaURL("Remove the query (the part from '?') from the GoKarla URL.")
+        raise InvalidGoKarlaURL(
+            gettext_lazy("Remove the query (the part from '?') from the GoKarla URL.")
+        )
     if after_host.startswith("#"):
-        raise InvalidGoKarlaURL("Remove the fragment (the part from '#') from the GoKarla URL.")
+        raise InvalidGoKarlaURL(
+            gettext_lazy("Remove the fragment (the part from '#') from the GoKarla URL.")
+        )
     if after_host:
         raise InvalidGoKarlaURL(
-            f"Remove the path: enter only the address, for example {_EXAMPLE} (…/v1 or "
-            "…/api/v1 at the end are fine too)."
+            format_lazy(
+                gettext_lazy(
+                    "Remove the path: enter only the address, for example {example} (…/v1 or "
+                    "…/api/v1 at the end are fine too)."
+                ),
+                example=_EXAMPLE,
+            )
         )
     try:
         parts = urlsplit(url)
@@ -225,16 +258,23 @@ def _validated_host(url: str) -> str:
         raise InvalidGoKarlaURL()
     if not host.isascii():
         raise InvalidGoKarlaURL(
-            "Use the plain address: GoKarla addresses contain only letters, digits, hyphens "
-            "and dots."
+            gettext_lazy(
+                "Use the plain address: GoKarla addresses contain only letters, digits, hyphens "
+                "and dots."
+            )
         )
     labels = host.split(".")
     if _is_ip_address(host, labels):
-        raise InvalidGoKarlaURL("Use your shop's address, not an IP address.")
+        raise InvalidGoKarlaURL(gettext_lazy("Use your shop's address, not an IP address."))
     if len(host) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
         raise InvalidGoKarlaURL(
-            "That is not a valid address: GoKarla addresses contain only letters, digits, "
-            f"hyphens and dots, for example {_EXAMPLE}."
+            format_lazy(
+                gettext_lazy(
+                    "That is not a valid address: GoKarla addresses contain only letters, "
+                    "digits, hyphens and dots, for example {example}."
+                ),
+                example=_EXAMPLE,
+            )
         )
     return host
 
@@ -272,12 +312,16 @@ def _slug(shop_slug: str, username: str) -> tuple[str, str]:
     slug = username.strip() if isinstance(username, str) else ""
     if not slug:
         raise InvalidInput(
-            "Enter the username: for this GoKarla URL it is also your shop's slug, unless you "
-            "enter the slug under More options."
+            gettext_lazy(
+                "Enter the username: for this GoKarla URL it is also your shop's slug, unless you "
+                "enter the slug under More options."
+            )
         )
     if not _SLUG.fullmatch(slug):
         raise InvalidInput(
-            "This username cannot be your shop's slug (only letters, digits, hyphens, dots and "
-            "underscores). Enter the shop's slug under More options."
+            gettext_lazy(
+                "This username cannot be your shop's slug (only letters, digits, hyphens, dots and "
+                "underscores). Enter the shop's slug under More options."
+            )
         )
     return slug, SlugSource.USERNAME

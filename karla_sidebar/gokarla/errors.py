@@ -3,13 +3,16 @@
 Each error carries the message an agent or admin should read (following GoKarla's own
 troubleshooting advice), a stable ``code`` used by the API and the lookup history, and the
 HTTP status GoKarla answered with, when there was one. Messages never contain an upstream
-body, socket text, or a credential.
+body, socket text, or a credential. They are lazy translations: an error raised in a pool
+thread reads in the language of the request that shows it.
 """
+
+from django.utils.translation import gettext_lazy
 
 
 class GoKarlaError(Exception):
     code = "unexpected_response"
-    default_message = "GoKarla sent a response Karla Sidebar could not understand."
+    default_message = gettext_lazy("GoKarla sent a response Karla Sidebar could not understand.")
 
     def __init__(self, message: str | None = None, *, status_code: int | None = None):
         self.message = message or self.default_message
@@ -24,15 +27,17 @@ class InvalidInput(GoKarlaError):
     """The reference or URL is not something GoKarla can be asked about."""
 
     code = "invalid_input"
-    default_message = "That reference is not valid."
+    default_message = gettext_lazy("That reference is not valid.")
 
 
 class InvalidGoKarlaURL(InvalidInput):
-    default_message = "Enter your GoKarla URL, for example https://your-shop.gokarla.io."
+    default_message = gettext_lazy(
+        "Enter your GoKarla URL, for example https://your-shop.gokarla.io."
+    )
 
 
 class InvalidShopSlug(InvalidInput):
-    default_message = (
+    default_message = gettext_lazy(
         "A shop slug contains only letters, digits, hyphens, dots and underscores, for example "
         "my-shop."
     )
@@ -40,14 +45,14 @@ class InvalidShopSlug(InvalidInput):
 
 class CredentialsRejected(GoKarlaError):
     code = "credentials_rejected"
-    default_message = (
+    default_message = gettext_lazy(
         "GoKarla rejected the username or API token. Check both in GoKarla's portal "
         "(Settings → API keys) and enter them again."
     )
 
 
 class TokenRevoked(CredentialsRejected):
-    default_message = (
+    default_message = gettext_lazy(
         "GoKarla says this API token was revoked or has expired (it may have been "
         "regenerated). Create a new token in GoKarla's portal and enter it with Update token "
         "under Settings → Integrations → GoKarla."
@@ -56,7 +61,7 @@ class TokenRevoked(CredentialsRejected):
 
 class AccessDenied(GoKarlaError):
     code = "access_denied"
-    default_message = (
+    default_message = gettext_lazy(
         "GoKarla refused access: API access is not enabled for this key or plan, or the key "
         "belongs to another shop. Ask GoKarla support to enable API access."
     )
@@ -64,31 +69,37 @@ class AccessDenied(GoKarlaError):
 
 class NotFound(GoKarlaError):
     code = "not_found"
-    default_message = "GoKarla has no record with that reference."
+    default_message = gettext_lazy("GoKarla has no record with that reference.")
 
 
 class ShopNotFound(NotFound):
-    default_message = (
+    default_message = gettext_lazy(
         "GoKarla has no shop with this slug. Check the shop slug (under More options; without "
         "it, the slug is taken from the GoKarla URL or the username)."
     )
 
 
 class OrderNotFound(NotFound):
-    default_message = "No order with that number or reference in this GoKarla account."
+    default_message = gettext_lazy(
+        "No order with that number or reference in this GoKarla account."
+    )
 
 
 class ShipmentNotFound(NotFound):
-    default_message = "No shipment with that ID or tracking number in this GoKarla account."
+    default_message = gettext_lazy(
+        "No shipment with that ID or tracking number in this GoKarla account."
+    )
 
 
 class WebhookNotFound(NotFound):
-    default_message = "GoKarla has no such webhook (it may have been deleted in GoKarla's portal)."
+    default_message = gettext_lazy(
+        "GoKarla has no such webhook (it may have been deleted in GoKarla's portal)."
+    )
 
 
 class NoTrackingYet(GoKarlaError):
     code = "no_tracking_yet"
-    default_message = (
+    default_message = gettext_lazy(
         "No tracking data yet: the shipment exists but no carrier has been assigned. "
         "Tracking appears once the parcel is handed to the carrier."
     )
@@ -96,7 +107,7 @@ class NoTrackingYet(GoKarlaError):
 
 class RateLimited(GoKarlaError):
     code = "rate_limited"
-    default_message = "GoKarla is limiting requests right now. Try again in a minute."
+    default_message = gettext_lazy("GoKarla is limiting requests right now. Try again in a minute.")
 
     def __init__(
         self,
@@ -111,7 +122,7 @@ class RateLimited(GoKarlaError):
 
 class Unavailable(GoKarlaError):
     code = "unavailable"
-    default_message = "GoKarla is not available right now. Try again in a moment."
+    default_message = gettext_lazy("GoKarla is not available right now. Try again in a moment.")
 
 
 class NotGoKarlaAPI(Unavailable):
@@ -121,7 +132,7 @@ class NotGoKarlaAPI(Unavailable):
     for the circuit breaker."""
 
     code = "not_gokarla_api"
-    default_message = (
+    default_message = gettext_lazy(
         "This address does not serve GoKarla's API (it has no such endpoint). Check the "
         "account's GoKarla URL."
     )
@@ -129,18 +140,18 @@ class NotGoKarlaAPI(Unavailable):
 
 class TimedOut(Unavailable):
     code = "timeout"
-    default_message = "GoKarla did not answer in time. Try again in a moment."
+    default_message = gettext_lazy("GoKarla did not answer in time. Try again in a moment.")
 
 
 class UnexpectedResponse(GoKarlaError):
     code = "unexpected_response"
-    default_message = "GoKarla sent a response Karla Sidebar could not understand."
+    default_message = gettext_lazy("GoKarla sent a response Karla Sidebar could not understand.")
 
 
 class TokenUnreadable(CredentialsRejected):
     """The stored token cannot be decrypted with any configured key: never send ciphertext."""
 
-    default_message = (
+    default_message = gettext_lazy(
         "The stored API token for this account cannot be read (the encryption key changed). "
         "An admin must enter the token again under Settings → Integrations → GoKarla."
     )
@@ -150,7 +161,7 @@ class NoAccountConnected(GoKarlaError):
     """The workspace has no GoKarla account to ask (not a GoKarla answer, but the same shape)."""
 
     code = "no_account"
-    default_message = (
+    default_message = gettext_lazy(
         "No GoKarla account is connected to this workspace yet. An admin can connect one "
         "under Settings → Integrations → GoKarla."
     )

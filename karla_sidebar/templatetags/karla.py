@@ -1,10 +1,12 @@
-"""Presentation helpers for the sidebar: badge colours, money, ETA wording."""
+"""Presentation helpers: badge colours, and dates, money, numbers and statuses in the active
+language's locale (``karla_sidebar.formatting``, with Babel)."""
 
 from decimal import Decimal
 
 from django import template
 from django.utils import timezone
 
+from karla_sidebar import formatting
 from karla_sidebar.formatting import discount_label, eta_label, money_label, pickup_kind_label
 from karla_sidebar.gokarla import Discount, Eta, OrderStatus, ShipmentStatus
 
@@ -59,3 +61,62 @@ def pickup_kind(value: str) -> str:
 @register.filter
 def is_past(value) -> bool:
     return bool(value) and value < timezone.now()
+
+
+@register.filter
+def status(value) -> str:
+    """``In transit`` / ``Unterwegs``."""
+    return formatting.status_label(value)
+
+
+@register.filter
+def eta_short(value: Eta | None) -> str:
+    return formatting.eta_short(value)
+
+
+@register.filter
+def day(value) -> str:
+    """``Sun 29 Nov``."""
+    return formatting.day_label(value) if value else ""
+
+
+@register.filter(name="date_long")
+def date_long(value) -> str:
+    """``29 Nov 2026``."""
+    return formatting.date_label(value) if value else ""
+
+
+@register.filter
+def when(value, options: str = "") -> str:
+    """``Sun 29 Nov, 14:05``; ``when:"year"`` adds the year, ``when:"seconds"`` the seconds."""
+    if not value:
+        return ""
+    return formatting.datetime_label(value, year="year" in options, seconds="seconds" in options)
+
+
+@register.filter
+def clock(value) -> str:
+    """``14:05``."""
+    return formatting.time_label(value) if value else ""
+
+
+@register.filter
+def ago(value) -> str:
+    """``3 days ago`` / ``vor 3 Tagen``."""
+    return formatting.relative_label(value) if value else ""
+
+
+@register.filter
+def number(value) -> str:
+    """``12,345`` / ``12.345``."""
+    return formatting.number_label(value)
+
+
+@register.filter
+def fulfillment(order) -> str:
+    return formatting.fulfillment_label(order)
+
+
+@register.filter
+def payment(order) -> str:
+    return formatting.payment_label(order)

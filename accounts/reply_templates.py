@@ -1,0 +1,37 @@
+"""A workspace's own wording of the sidebar's replies (Sidebar tab), per kind and language.
+
+What a reply says and which placeholders it may use is the sidebar's (``karla_sidebar.replies``,
+the built-in defaults included); here is only what a workspace changed. A template equal to
+the default (or emptied) is not stored, so the workspace keeps getting the improved defaults.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from accounts.models import ReplyTemplate, Workspace
+
+
+def reply_template_texts(*, workspace: Workspace, language: str) -> dict[str, str]:
+    """The workspace's own templates in that language, by kind (kinds it has not worded
+    itself are missing: the built-in default applies)."""
+    rows = ReplyTemplate.objects.filter(workspace=workspace, language=language)
+    return dict(rows.values_list("kind", "text"))
+
+
+@transaction.atomic
+def reply_templates_save(
+    *, workspace: Workspace, language: str, texts: dict[str, str], defaults: dict[str, str], actor
+) -> None:
+    """Store each kind's text that differs from its default; forget the others."""
+    for kind, text in texts.items():
+        text = text.replace("\r\n", "\n").strip()
+        if not text or text == defaults[kind].strip():
+            ReplyTemplate.objects.filter(workspace=workspace, language=language, kind=kind).delete()
+        else:
+            ReplyTemplate.objects.update_or_create(
+                workspace=workspace,
+                language=language,
+                kind=kind,
+                defaults={"text": text, "updated_by": actor},
+            )

@@ -221,6 +221,7 @@ def get_shipment(request):
     return _action(request, LookupRecord.Action.SHIPMENT)
 
 
+@csrf_exempt  # a JSON 404 for any method: no CSRF page for a POST to a wrong path
 def not_found(request, path=""):
     return error_response(
         404,

@@ -374,9 +374,13 @@ def test_a_numeric_reference_is_an_order_number(client, acme_key, shop_account):
 
 
 def test_unknown_api_paths_answer_json_404(client):
-    response = client.post("/api/v1/actions/get-refund")
-    assert response.status_code == 404
-    validate(response.json(), "Error")
+    from django.test import Client
+
+    for method in ("get", "post", "put"):
+        # A real client gets CSRF checks (the test client skips them unless told).
+        response = getattr(Client(enforce_csrf_checks=True), method)("/api/v1/actions/get-refund")
+        assert response.status_code == 404
+        validate(response.json(), "Error")
 
 
 # The customer guard: an automation that answers customers never shows anyone else's order.

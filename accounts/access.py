@@ -10,6 +10,7 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 
 from accounts.models import Membership
@@ -21,7 +22,7 @@ SESSION_KEY = "workspace_id"
 def current_membership(request) -> Membership:
     memberships = request.memberships = list(membership_list(user=request.user))
     if not memberships:
-        raise Http404("You are not a member of any workspace.")
+        raise Http404(gettext("You are not a member of any workspace."))
     chosen = request.session.get(SESSION_KEY)
     for membership in memberships:
         if membership.workspace_id == chosen:
@@ -39,7 +40,9 @@ def workspace_required(view=None, *, admin=False):
         def wrapper(request, *args, **kwargs):
             membership = current_membership(request)
             if admin and not membership.is_admin:
-                raise PermissionDenied("Only workspace admins can change GoKarla accounts.")
+                raise PermissionDenied(
+                    gettext("Only workspace admins can change GoKarla accounts.")
+                )
             request.membership = membership
             request.workspace = membership.workspace
             return view_func(request, *args, **kwargs)

@@ -3,9 +3,12 @@
 import re
 
 from django import forms
+from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy
 
+from accounts.models import Workspace
 from accounts.throttle import client_address, login_failed, login_locked, login_succeeded
 from karla_sidebar.gokarla import (
     GoKarlaError,
@@ -16,6 +19,8 @@ from karla_sidebar.gokarla import (
     endpoint_candidates,
 )
 from karla_sidebar.gokarla.client import CREDENTIAL_MESSAGE, credential_is_valid
+from karla_sidebar.replies import KINDS, template_errors
+from karla_sidebar.replies import MAX_LENGTH as MAX_TEMPLATE_LENGTH
 
 _USERINFO = re.compile(r"//[^/?#]*@")
 
@@ -26,7 +31,7 @@ TOKEN_WIDGET = forms.PasswordInput(
 
 class AccountConnectForm(forms.Form):
     url = forms.CharField(
-        label="GoKarla URL",
+        label=gettext_lazy("GoKarla URL"),
         max_length=255,
         widget=forms.TextInput(
             attrs={
@@ -36,42 +41,46 @@ class AccountConnectForm(forms.Form):
                 "spellcheck": "false",
             }
         ),
-        help_text=(
+        help_text=gettext_lazy(
             "Your shop's GoKarla address, e.g. https://your-shop.gokarla.io, or GoKarla's API "
             "address https://api.gokarla.io/v1."
         ),
     )
     username = forms.CharField(
-        label="Username",
+        label=gettext_lazy("Username"),
         max_length=150,
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-        help_text=(
+        help_text=gettext_lazy(
             "The name of the API key in GoKarla's portal. By default it is your shop's slug."
         ),
     )
     api_token = forms.CharField(
-        label="API Token",
+        label=gettext_lazy("API Token"),
         max_length=500,
         strip=True,
         widget=TOKEN_WIDGET,
-        help_text="From GoKarla's portal: Settings → API keys. A viewer key is enough.",
+        help_text=gettext_lazy(
+            "From GoKarla's portal: Settings → API keys. A viewer key is enough."
+        ),
     )
     # More options
     shop_slug = forms.CharField(
-        label="Shop slug (optional)",
+        label=gettext_lazy("Shop slug (optional)"),
         max_length=100,
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-        help_text=(
+        help_text=gettext_lazy(
             "Only if the username is not your shop's slug and the URL does not name the shop "
             "(https://your-shop.gokarla.io does)."
         ),
     )
     label = forms.CharField(
-        label="Label (optional)",
+        label=gettext_lazy("Label (optional)"),
         max_length=100,
         required=False,
-        help_text="Shown to agents in the account selector. Defaults to the shop's name.",
+        help_text=gettext_lazy(
+            "Shown to agents in the account selector. Defaults to the shop's name."
+        ),
     )
     MORE_OPTIONS = ("shop_slug", "label")
 
@@ -145,11 +154,11 @@ def _credential(value: str) -> str:
 
 class TokenUpdateForm(forms.Form):
     api_token = forms.CharField(
-        label="New API Token",
+        label=gettext_lazy("New API Token"),
         max_length=500,
         required=False,
         widget=TOKEN_WIDGET,
-        help_text=(
+        help_text=gettext_lazy(
             "Leave blank to keep the current token. A new token is verified before it is saved."
         ),
     )
@@ -164,14 +173,16 @@ class TokenUpdateForm(forms.Form):
 
 class ApiKeyForm(forms.Form):
     name = forms.CharField(
-        label="Name",
+        label=gettext_lazy("Name"),
         max_length=100,
-        help_text="Say what uses it, e.g. “ArminCX order-status workflow”. Shown in the history.",
+        help_text=gettext_lazy(
+            "Say what uses it, e.g. “ArminCX order-status workflow”. Shown in the history."
+        ),
     )
     requires_customer_email = forms.BooleanField(
-        label="Answer only for the customer named",
+        label=gettext_lazy("Answer only for the customer named"),
         required=False,
-        help_text=(
+        help_text=gettext_lazy(
             "Calls must send customer_email, and only that customer's orders are answered. "
             "Use it for workflows that reply to customers directly."
         ),
@@ -183,7 +194,7 @@ class ThrottledLogin:
 
     error_messages = {
         **AuthenticationForm.error_messages,
-        "locked": "Too many failed attempts. Wait 15 minutes, then try again.",
+        "locked": gettext_lazy("Too many failed attempts. Wait 15 minutes, then try again."),
     }
 
     def clean(self):
@@ -213,3 +224,53 @@ class ThrottledAdminAuthenticationForm(ThrottledLogin, AdminAuthenticationForm):
         **AdminAuthenticationForm.error_messages,
         "locked": ThrottledLogin.error_messages["locked"],
     }
+
+
+class SidebarSettingsForm(forms.ModelForm):
+    """The workspace's settings for its agents' sidebar (Sidebar tab)."""
+
+    sidebar_language = forms.ChoiceField(
+        label=gettext_lazy("Default language"),
+        required=False,
+        help_text=gettext_lazy(
+            "The sidebar's language when ArminCX's launch does not name the agent's. "
+            "“The agent's browser language” follows each agent's browser (English if it is "
+            "neither English nor German)."
+        ),
+    )
+
+    class Meta:
+        model = Workspace
+        fields = ["sidebar_language"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sidebar_language"].choices = [
+            ("", gettext_lazy("The agent's browser language")),
+            *settings.LANGUAGES,
+        ]
+
+
+class ReplyTemplatesForm(forms.Form):
+    """The workspace's reply templates in one language: a field per kind, initially the
+    workspace's own text or the built-in one. Unknown placeholders are refused."""
+
+    def __init__(self, data=None, *, texts: dict[str, str], defaults: dict[str, str]):
+        super().__init__(data)
+        for kind, label in KINDS.items():
+            self.fields[kind] = forms.CharField(
+                label=label,
+                required=False,
+                max_length=MAX_TEMPLATE_LENGTH,
+                strip=True,
+                initial=texts.get(kind) or defaults[kind],
+                widget=forms.Textarea(attrs={"rows": 9, "spellcheck": "true"}),
+                help_text=gettext_lazy("Empty: the built-in text."),
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        for kind in KINDS:
+            for error in template_errors(cleaned.get(kind) or ""):
+                self.add_error(kind, error)
+        return cleaned

@@ -5,6 +5,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy
 
 from accounts.fields import UNDECRYPTABLE, EncryptedSecretField
 
@@ -45,8 +46,8 @@ class Workspace(models.Model):
 
 class Membership(models.Model):
     class Role(models.TextChoices):
-        ADMIN = "admin", "Workspace admin"
-        LEAD = "lead", "Support lead"
+        ADMIN = "admin", gettext_lazy("Workspace admin")
+        LEAD = "lead", gettext_lazy("Support lead")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
@@ -69,8 +70,8 @@ class Membership(models.Model):
 
 class GoKarlaAccount(models.Model):
     class Status(models.TextChoices):
-        CONNECTED = "connected", "Connected"
-        FAILING = "failing", "Needs attention"
+        CONNECTED = "connected", gettext_lazy("Connected")
+        FAILING = "failing", gettext_lazy("Needs attention")
 
     workspace = models.ForeignKey(
         Workspace, on_delete=models.CASCADE, related_name="gokarla_accounts"
@@ -99,10 +100,10 @@ class GoKarlaAccount(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class WebhookStatus(models.TextChoices):
-        NOT_REGISTERED = "", "Not registered"
-        ACTIVE = "active", "Active"
-        NOT_ALLOWED = "not_allowed", "Not allowed for this key"
-        FAILED = "failed", "Registration failed"
+        NOT_REGISTERED = "", gettext_lazy("Not registered")
+        ACTIVE = "active", gettext_lazy("Active")
+        NOT_ALLOWED = "not_allowed", gettext_lazy("Not allowed for this key")
+        FAILED = "failed", gettext_lazy("Registration failed")
 
     # GoKarla's webhook for this account: it delivers shipment events to
     # /webhooks/gokarla/<webhook_id>/, signed with webhook_secret (generated here, stored
@@ -146,15 +147,15 @@ class AccountActivity(models.Model):
     """An admin's change to a GoKarla account, shown to admins as "Activity"."""
 
     class Action(models.TextChoices):
-        CONNECTED = "connected", "Connected"
-        TOKEN_UPDATED = "token_updated", "Updated the API token"
-        TESTED = "tested", "Tested the connection"
-        TEST_FAILED = "test_failed", "Connection test failed"
-        MADE_DEFAULT = "made_default", "Made default"
-        REMOVED = "removed", "Removed"
-        WEBHOOK_REGISTERED = "webhook_registered", "Registered the webhook"
-        WEBHOOK_FAILED = "webhook_failed", "Could not register the webhook"
-        WEBHOOK_REMOVED = "webhook_removed", "Deleted the webhook"
+        CONNECTED = "connected", gettext_lazy("Connected")
+        TOKEN_UPDATED = "token_updated", gettext_lazy("Updated the API token")
+        TESTED = "tested", gettext_lazy("Tested the connection")
+        TEST_FAILED = "test_failed", gettext_lazy("Connection test failed")
+        MADE_DEFAULT = "made_default", gettext_lazy("Made default")
+        REMOVED = "removed", gettext_lazy("Removed")
+        WEBHOOK_REGISTERED = "webhook_registered", gettext_lazy("Registered the webhook")
+        WEBHOOK_FAILED = "webhook_failed", gettext_lazy("Could not register the webhook")
+        WEBHOOK_REMOVED = "webhook_removed", gettext_lazy("Deleted the webhook")
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     account = models.ForeignKey(

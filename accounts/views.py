@@ -10,6 +10,8 @@ from django.contrib.auth import views as auth_views
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
@@ -19,10 +21,22 @@ from accounts.access import SESSION_KEY, workspace_required
 from accounts.forms import (
     AccountConnectForm,
     ApiKeyForm,
+    ReplyTemplatesForm,
+    SidebarSettingsForm,
     ThrottledAuthenticationForm,
     TokenUpdateForm,
 )
+from accounts.reply_templates import reply_template_texts, reply_templates_save
 from karla_sidebar.gokarla import GoKarlaError
+from karla_sidebar.languages import supported_language
+from karla_sidebar.replies import (
+    KINDS,
+    PLACEHOLDERS,
+    default_template,
+    demo_cases,
+    reply_render,
+    reply_values,
+)
 from karla_sidebar.security import sidebar_frame_origins
 
 ACCOUNTS_PAGE = "accounts/gokarla-accounts.html"
@@ -90,11 +104,14 @@ def account_add(request):
         except GoKarlaError as error:
             form.add_gokarla_error(error)
         else:
-            shop = f" ({account.shop_name})" if account.shop_name != account.label else ""
-            flash = (
-                f"Connected {account.label}{shop}: shop “{account.shop_slug}” at "
-                f"{account.api_root}."
-            )
+            label = account.label
+            if account.shop_name != account.label:
+                label = f"{account.label} ({account.shop_name})"
+            flash = gettext("Connected %(label)s: shop “%(slug)s” at %(root)s.") % {
+                "label": label,
+                "slug": account.shop_slug,
+                "root": account.api_root,
+            }
             if form.url_notes:
                 flash += " " + " ".join(form.url_notes)
             return _list_response(request, flash=flash)
@@ -111,7 +128,9 @@ def account_test(request, account_id):
     except GoKarlaError as error:
         return _list_response(request, error=f"{account.label}: {error.message}")
     return _list_response(
-        request, flash=f"{account.label}: connection works ({account.shop_name})."
+        request,
+        flash=gettext("%(label)s: connection works (%(shop)s).")
+        % {"label": account.label, "shop": account.shop_name},
     )
 
 
@@ -123,13 +142,19 @@ def account_token(request, account_id):
     if request.method == "POST" and form.is_valid():
         token = form.cleaned_data["api_token"]
         if not token:
-            return _list_response(request, flash=f"{account.label}: kept the current token.")
+            return _list_response(
+                request,
+                flash=gettext("%(label)s: kept the current token.") % {"label": account.label},
+            )
         try:
             services.account_update_token(account=account, token=token, actor=request.user)
         except GoKarlaError as error:
             form.add_gokarla_error(error)
         else:
-            return _list_response(request, flash=f"{account.label}: token updated and verified.")
+            return _list_response(
+                request,
+                flash=gettext("%(label)s: token updated and verified.") % {"label": account.label},
+            )
     status = 422 if form.is_bound else 200
     return _dialog(
         request, "accounts/account-token.html", {"form": form, "account": account}, status=status
@@ -141,7 +166,9 @@ def account_token(request, account_id):
 def account_make_default(request, account_id):
     account = selectors.account_get(workspace=request.workspace, account_id=account_id)
     services.account_make_default(account=account, actor=request.user)
-    return _list_response(request, flash=f"{account.label} is now the default account.")
+    return _list_response(
+        request, flash=gettext("%(label)s is now the default account.") % {"label": account.label}
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -150,11 +177,19 @@ def account_remove(request, account_id):
     account = selectors.account_get(workspace=request.workspace, account_id=account_id)
     if request.method == "POST":
         services.account_remove(account=account, actor=request.user)
-        return _list_response(request, flash=f"Removed {account.label}.")
+        return _list_response(
+            request, flash=gettext("Removed %(label)s.") % {"label": account.label}
+        )
     return _dialog(request, "accounts/account-remove.html", {"account": account})
 
 
-def _sidebar_tab(request, *, revealed=False):
+SIDEBAR_PAGE = "accounts/gokarla-sidebar.html"
+
+
+def _sidebar_tab(request, *, revealed=False, partial="secret", status=200, **forms):
+    """The Sidebar tab: embedding, secret, the agents' settings and reply templates. An HTMX
+    request gets ``partial`` (the secret, or the reply templates with their previews)."""
+    language = _reply_language(request)
     context = {
         "tab": "sidebar",
         "can_change": request.membership.is_admin,
@@ -162,15 +197,99 @@ def _sidebar_tab(request, *, revealed=False):
         "sidebar_url": request.build_absolute_uri(reverse("sidebar:launch")),
         "frame_ancestors": sidebar_frame_origins(),
         "grace_hours": settings.SIDEBAR_SECRET_GRACE_HOURS,
+        "settings_form": forms.get("settings_form")
+        or SidebarSettingsForm(instance=request.workspace),
+        "replies_form": forms.get("replies_form") or _replies_form(request, language),
+        "reply_language": language,
+        "languages": settings.LANGUAGES,
+        "placeholders": PLACEHOLDERS.items(),
+        "previews": forms.get("previews"),
     }
-    template = "accounts/gokarla-sidebar.html"
-    return render(request, f"{template}#secret" if request.htmx else template, context)
+    name = f"{SIDEBAR_PAGE}#{partial}" if request.htmx else SIDEBAR_PAGE
+    return render(request, name, context, status=status)
+
+
+def _reply_language(request) -> str:
+    """The language whose reply templates the tab shows: asked for, else the workspace's
+    default, else the page's."""
+    asked = request.POST.get("language") or request.GET.get("language", "")
+    return (
+        supported_language(asked)
+        or supported_language(request.workspace.sidebar_language)
+        or supported_language(translation.get_language())
+        or settings.LANGUAGE_CODE
+    )
+
+
+def _template_defaults(language: str) -> dict[str, str]:
+    with translation.override(language):
+        return {kind: default_template(kind) for kind in KINDS}
+
+
+def _replies_form(request, language: str, data=None) -> ReplyTemplatesForm:
+    texts = reply_template_texts(workspace=request.workspace, language=language)
+    return ReplyTemplatesForm(data, texts=texts, defaults=_template_defaults(language))
+
+
+def _previews(request, form: ReplyTemplatesForm, language: str) -> dict[str, str]:
+    """Each valid template filled in from a demo order in its situation, in its language."""
+    agent = request.user.get_full_name() or request.user.get_username()
+    cases = demo_cases()
+    defaults = _template_defaults(language)
+    previews = {}
+    with translation.override(language):
+        for kind in KINDS:
+            if kind in form.errors:
+                continue
+            text = form.cleaned_data.get(kind) or defaults[kind]
+            previews[kind] = reply_render(text, reply_values(cases[kind], agent_name=agent))
+    return previews
 
 
 @require_GET
 @workspace_required
 def sidebar_tab(request):
     return _sidebar_tab(request)
+
+
+@require_POST
+@workspace_required(admin=True)
+def sidebar_settings_save(request):
+    form = SidebarSettingsForm(request.POST, instance=request.workspace)
+    if not form.is_valid():
+        return _sidebar_tab(request, settings_form=form, status=422)
+    form.save()
+    messages.success(request, gettext("Sidebar settings saved."))
+    return redirect("accounts:gokarla-sidebar")
+
+
+@require_POST
+@workspace_required(admin=True)
+def sidebar_replies_save(request):
+    """Save the reply templates of one language, or (the Preview button) only show them
+    filled in from a demo order."""
+    language = _reply_language(request)
+    form = _replies_form(request, language, data=request.POST)
+    valid = form.is_valid()
+    if "preview" in request.POST or not valid:
+        previews = _previews(request, form, language)
+        status = 200 if valid else 422
+        return _sidebar_tab(
+            request, replies_form=form, previews=previews, partial="replies", status=status
+        )
+    reply_templates_save(
+        workspace=request.workspace,
+        language=language,
+        texts={kind: form.cleaned_data[kind] for kind in KINDS},
+        defaults=_template_defaults(language),
+        actor=request.user,
+    )
+    messages.success(
+        request,
+        gettext("Reply templates (%(language)s) saved.")
+        % {"language": dict(settings.LANGUAGES)[language]},
+    )
+    return redirect(f"{reverse('accounts:gokarla-sidebar')}?language={language}#reply-templates")
 
 
 @require_POST
@@ -185,8 +304,11 @@ def sidebar_secret_rotate(request):
     services.workspace_rotate_sidebar_secret(workspace=request.workspace)
     messages.success(
         request,
-        "New sidebar secret created. The previous one keeps working for "
-        f"{settings.SIDEBAR_SECRET_GRACE_HOURS:g} hours: update ArminCX before then.",
+        gettext(
+            "New sidebar secret created. The previous one keeps working for %(hours)s hours: "
+            "update ArminCX before then."
+        )
+        % {"hours": f"{settings.SIDEBAR_SECRET_GRACE_HOURS:g}"},
     )
     return redirect("accounts:gokarla-sidebar")
 
@@ -246,9 +368,14 @@ def api_key_customer_guard(request, key_id):
     required = request.POST.get("required") == "1"
     api_keys.api_key_require_customer(api_key=api_key, required=required)
     if required:
-        messages.success(request, f"{api_key.name} now answers only for the customer named.")
+        messages.success(
+            request,
+            gettext("%(name)s now answers only for the customer named.") % {"name": api_key.name},
+        )
     else:
-        messages.success(request, f"{api_key.name} no longer needs customer_email.")
+        messages.success(
+            request, gettext("%(name)s no longer needs customer_email.") % {"name": api_key.name}
+        )
     return redirect("accounts:gokarla-api-keys")
 
 
@@ -257,7 +384,11 @@ def api_key_customer_guard(request, key_id):
 def api_key_revoke(request, key_id):
     api_key = api_keys.api_key_get(workspace=request.workspace, key_id=key_id)
     api_keys.api_key_revoke(api_key=api_key)
-    messages.success(request, f"Revoked {api_key.name}. Calls with it are refused from now on.")
+    messages.success(
+        request,
+        gettext("Revoked %(name)s. Calls with it are refused from now on.")
+        % {"name": api_key.name},
+    )
     return redirect("accounts:gokarla-api-keys")
 
 

@@ -8,12 +8,15 @@ cross-site exactly as it is inside ArminCX (third-party cookies do not reach it)
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import translation
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.models import Workspace
+from karla_sidebar.languages import supported_language
 from karla_sidebar.launch import launch_token_mint
 
 DEMO_PASSWORD = "karla-demo"  # noqa: S105 (the documented demo login, seeded only with DEBUG on)
@@ -27,24 +30,53 @@ DEMO_CONVERSATION = {
 }
 
 
-@require_GET
-def conversation(request):
+def _demo_workspace() -> Workspace:
     if not settings.DEBUG:
         raise Http404("The demo is only available in development.")
+    workspace = Workspace.objects.filter(slug=DEMO_WORKSPACE).first()
+    if workspace is None:
+        raise Http404("Run `make run` (or `python manage.py seed_demo`) to create the demo.")
+    return workspace
+
+
+def _launch_token(workspace: Workspace, request) -> str:
+    """What ArminCX would sign for this conversation; ``?locale=de`` plays an agent whose
+    ArminCX is in German (the demo workspace's own default stays English)."""
+    locale = supported_language(request.GET.get("locale", ""))
+    return launch_token_mint(workspace=workspace, locale=locale, **DEMO_CONVERSATION)
+
+
+@require_GET
+def conversation(request):
+    workspace = _demo_workspace()
     host, _, port = request.get_host().partition(":")
     port = port or "80"
     if host != "localhost":
         # The host page must be on another site than the sidebar (127.0.0.1).
-        return HttpResponseRedirect(f"http://localhost:{port}{request.path}")
-    workspace = Workspace.objects.filter(slug=DEMO_WORKSPACE).first()
-    if workspace is None:
-        raise Http404("Run `make run` (or `python manage.py seed_demo`) to create the demo.")
+        return HttpResponseRedirect(f"http://localhost:{port}{request.get_full_path()}")
     sidebar_origin = f"http://127.0.0.1:{port}"
-    token = launch_token_mint(workspace=workspace, **DEMO_CONVERSATION)
+    token = _launch_token(workspace, request)
     sidebar_src = f"{sidebar_origin}{reverse('sidebar:launch')}?{urlencode({'token': token})}"
-    response = render(request, "demo/conversation.html", {"sidebar_src": sidebar_src})
+    locale = supported_language(request.GET.get("locale", ""))
+    context = {
+        "sidebar_src": sidebar_src,
+        "sidebar_origin": sidebar_origin,
+        "token_url": f"{reverse('demo-launch-token')}?{urlencode({'locale': locale})}",
+    }
+    with translation.override(locale or "en"):  # the demo ArminCX: English unless asked
+        response = render(request, "demo/conversation.html", context)
     response._csp_update = {"frame-src": [sidebar_origin]}
     return response
+
+
+@never_cache
+@require_GET
+def launch_token(request):
+    """The host's side of resuming (DESIGN.md, "Host messages"): a fresh launch token for the
+    demo conversation, which the page posts to the sidebar as ``karla:launch-token``. Only
+    the host page's own origin asks (same-origin fetch; the sidebar never calls this)."""
+    workspace = _demo_workspace()
+    return JsonResponse({"token": _launch_token(workspace, request)})
 
 
 def demo_banner(app_url: str) -> str:
@@ -53,6 +85,7 @@ def demo_banner(app_url: str) -> str:
             "",
             "Karla Sidebar demo is running. Ctrl-C stops it.",
             f"  Demo conversation: http://localhost:8000{reverse('demo-conversation')}",
+            f"    in German:       http://localhost:8000{reverse('demo-conversation')}?locale=de",
             f"  Admin login:       {app_url}{reverse('login')}",
             f"    admin / {DEMO_PASSWORD} (workspace admin), lead / {DEMO_PASSWORD} (support lead)",
             f"  Accounts tab:      {app_url}{reverse('accounts:gokarla-accounts')}",

@@ -33,6 +33,11 @@ def day_label(value: Moment) -> str:
     return format_skeleton("MMMEd", _day(value), locale=format_locale())
 
 
+def month_day_label(value: Moment) -> str:
+    """``3 Nov`` / ``3. Nov.``."""
+    return format_skeleton("MMMd", _day(value), locale=format_locale())
+
+
 def date_label(value: Moment) -> str:
     """``29 Nov 2026`` / ``29. Nov. 2026``."""
     return format_skeleton("yMMMd", _day(value), locale=format_locale())
@@ -113,7 +118,8 @@ def number_label(value: int | float | Decimal | None) -> str:
 
 def percent_label(value: Decimal | float) -> str:
     """A percentage given as a number of percent (``10`` → ``10 %`` / ``10%``)."""
-    return format_percent(Decimal(str(value)) / 100, format="#,##0.#%", locale=format_locale())
+    share = round(Decimal(str(value)), 1) / 100
+    return format_percent(share, locale=format_locale(), decimal_quantization=False)
 
 
 def discount_label(value: Discount, currency: str = "") -> str:

@@ -3,6 +3,7 @@
 import re
 
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 from accounts.models import GoKarlaAccount, Workspace
 
@@ -24,27 +25,27 @@ EVERY_ROW = models.Q(latency_ms__isnull=False)
 
 class LookupRecord(models.Model):
     class Source(models.TextChoices):
-        SIDEBAR = "sidebar", "Sidebar"
-        WORKFLOW = "workflow", "Workflow API"
+        SIDEBAR = "sidebar", gettext_lazy("Sidebar")
+        WORKFLOW = "workflow", gettext_lazy("Workflow API")
 
     class Action(models.TextChoices):
-        ORDER = "order", "Get Order"
-        SHIPMENT = "shipment", "Get Shipment"
-        CUSTOMER_ORDERS = "customer_orders", "Customer orders"
+        ORDER = "order", gettext_lazy("Get Order")
+        SHIPMENT = "shipment", gettext_lazy("Get Shipment")
+        CUSTOMER_ORDERS = "customer_orders", gettext_lazy("Customer orders")
 
     class Outcome(models.TextChoices):
-        FOUND = "found", "Found"
-        NOT_FOUND = "not_found", "Not found"
-        NO_TRACKING_YET = "no_tracking_yet", "No tracking yet"
-        CREDENTIALS_REJECTED = "credentials_rejected", "Credentials rejected"
-        ACCESS_DENIED = "access_denied", "Access denied"
-        RATE_LIMITED = "rate_limited", "Rate limited"
-        UNAVAILABLE = "unavailable", "GoKarla unavailable"
-        TIMEOUT = "timeout", "Timed out"
-        UNEXPECTED_RESPONSE = "unexpected_response", "Unexpected response"
-        NOT_GOKARLA_API = "not_gokarla_api", "Not GoKarla's API"
-        INVALID_INPUT = "invalid_input", "Invalid input"
-        NO_ACCOUNT = "no_account", "No account connected"
+        FOUND = "found", gettext_lazy("Found")
+        NOT_FOUND = "not_found", gettext_lazy("Not found")
+        NO_TRACKING_YET = "no_tracking_yet", gettext_lazy("No tracking yet")
+        CREDENTIALS_REJECTED = "credentials_rejected", gettext_lazy("Credentials rejected")
+        ACCESS_DENIED = "access_denied", gettext_lazy("Access denied")
+        RATE_LIMITED = "rate_limited", gettext_lazy("Rate limited")
+        UNAVAILABLE = "unavailable", gettext_lazy("GoKarla unavailable")
+        TIMEOUT = "timeout", gettext_lazy("Timed out")
+        UNEXPECTED_RESPONSE = "unexpected_response", gettext_lazy("Unexpected response")
+        NOT_GOKARLA_API = "not_gokarla_api", gettext_lazy("Not GoKarla's API")
+        INVALID_INPUT = "invalid_input", gettext_lazy("Invalid input")
+        NO_ACCOUNT = "no_account", gettext_lazy("No account connected")
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     source = models.CharField(max_length=10, choices=Source.choices)
@@ -109,13 +110,13 @@ class LookupRecord(models.Model):
         return self.outcome == self.Outcome.FOUND
 
     RESOLUTIONS = {
-        "index": "found through the shipment index",
-        "customer": "found in the customer's orders",
+        "index": gettext_lazy("found through the shipment index"),
+        "customer": gettext_lazy("found in the customer's orders"),
     }
 
     @property
     def resolved_by_label(self) -> str:
-        return self.RESOLUTIONS.get(self.resolved_by, "")
+        return str(self.RESOLUTIONS.get(self.resolved_by, ""))
 
     @property
     def upstream_status_shown(self) -> int | None:
@@ -132,9 +133,9 @@ class ShipmentIndexEntry(models.Model):
     A draft shipment (no tracking number yet) is kept by its id only."""
 
     class Source(models.TextChoices):
-        LOOKUP = "lookup", "Lookup"
-        WEBHOOK = "webhook", "Webhook"
-        SYNC = "sync", "Sync"
+        LOOKUP = "lookup", gettext_lazy("Lookup")
+        WEBHOOK = "webhook", gettext_lazy("Webhook")
+        SYNC = "sync", gettext_lazy("Sync")
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     account = models.ForeignKey(GoKarlaAccount, on_delete=models.CASCADE, related_name="+")

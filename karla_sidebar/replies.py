@@ -312,4 +312,5 @@ def demo_cases(*, now: datetime | None = None) -> dict[str, Order | Shipment]:
         "delayed": parcel(ShipmentStatus.DELAYED, flag="delay"),
         "failed": parcel(ShipmentStatus.DELIVERY_FAILED),
         "not_shipped": order(OrderStatus.PLACED),
+        "cancelled": order(OrderStatus.CANCELLED),
     }

@@ -38,6 +38,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the settings pages' menu
     path("sidebar/", include(sidebar_urls)),
     path("demo/conversation/", demo.conversation, name="demo-conversation"),
+    path("demo/launch-token/", demo.launch_token, name="demo-launch-token"),
     path("api/v1/actions/get-order", api.get_order, name="api-get-order"),
     path("api/v1/actions/get-shipment", api.get_shipment, name="api-get-shipment"),
     path("api/v1/openapi.json", api.openapi, name="api-openapi"),

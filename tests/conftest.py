@@ -157,3 +157,17 @@ def globex_account(other_workspace, sandbox_settings):
     return connect(
         other_workspace, "demo-shop", "karla-demo-token", "Globex Shop", sandbox_settings.url
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_catalogs():
+    """The message catalogs compiled, as `make test` does first: a bare pytest run speaks
+    German too (scripts/messages.py, Babel only; rewrites a .mo only when its .po changed)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / "messages.py"
+    spec = importlib.util.spec_from_file_location("karla_messages", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.compile_catalogs(quiet=True)

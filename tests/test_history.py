@@ -319,9 +319,9 @@ def test_a_stale_answer_is_told_apart_from_a_cached_one(leo_client, workspace):
     ("params", "period"),
     [
         ({}, "all kept (the last 90 days)"),
-        ({"date_from": "2026-01-05"}, "since Jan 5, 2026"),
-        ({"date_to": "2026-02-01"}, "until Feb 1, 2026"),
-        ({"date_from": "2026-01-05", "date_to": "2026-02-01"}, "Jan 5, 2026 – Feb 1, 2026"),
+        ({"date_from": "2026-01-05"}, "since 5 Jan 2026"),
+        ({"date_to": "2026-02-01"}, "until 1 Feb 2026"),
+        ({"date_from": "2026-01-05", "date_to": "2026-02-01"}, "5 Jan 2026 – 1 Feb 2026"),
     ],
 )
 def test_the_summary_says_which_days_it_counts(leo_client, workspace, params, period):

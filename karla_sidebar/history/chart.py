@@ -12,6 +12,7 @@ from typing import Any
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
+from karla_sidebar.formatting import date_label, day_label, month_day_label
 from karla_sidebar.models import LookupRecord
 
 # The chart shows the last CHART_DAYS days of the filtered range, or the chosen range up to
@@ -76,9 +77,11 @@ class Chart:
 
     @property
     def start_label(self) -> str:
-        """ "Nov 3", with the year when the range ends in another one ("Dec 3, 2025")."""
-        label = f"{self.start:%b} {self.start.day}"
-        return label if self.start.year == self.end.year else f"{label}, {self.start.year}"
+        """ "3 Nov", with the year when the range ends in another one ("3 Dec 2025"), in the
+        viewer's locale."""
+        if self.start.year == self.end.year:
+            return month_day_label(self.start)
+        return date_label(self.start)
 
     # The bars and the table are hundreds of small elements: built here, they take a tenth
     # of the time the template engine needs for them.
@@ -136,7 +139,7 @@ def chart_build(
     days, segments, x_ticks = [], [], []
     for index, day in enumerate(dates):
         counts = per_day.get(day, {})
-        label = f"{day:%a %b} {day.day}"
+        label = day_label(day)
         x, y = CHART_LEFT + index * slot, float(baseline)
         for outcome, outcome_label in outcomes:
             if count := counts.get(outcome, 0):
@@ -152,7 +155,7 @@ def chart_build(
                     )
                 )
         if (len(dates) - 1 - index) % tick_every == 0:
-            x_ticks.append((round(x + slot / 2, 1), label[4:]))
+            x_ticks.append((round(x + slot / 2, 1), month_day_label(day)))
         total = sum(counts.values())
         days.append(ChartDay(day, label, total, tuple(counts.get(o, 0) for o, _ in outcomes)))
     return Chart(

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import QueryDict
+from django.utils.translation import gettext, gettext_lazy
 
 from accounts.models import Workspace
 from accounts.selectors import account_list
@@ -29,26 +30,31 @@ def _text_field(label: str, placeholder: str) -> forms.CharField:
 
 
 class HistoryFilterForm(forms.Form):
-    date_from = _date_field("From")
-    date_to = _date_field("To")
-    agent = _text_field("Agent", "Name or ID")
+    date_from = _date_field(gettext_lazy("From"))
+    date_to = _date_field(gettext_lazy("To"))
+    agent = _text_field(gettext_lazy("Agent"), gettext_lazy("Name or ID"))
     action = forms.ChoiceField(
-        choices=[("", "Any action"), *LookupRecord.Action.choices], required=False
+        label=gettext_lazy("Action"),
+        choices=[("", gettext_lazy("Any action")), *LookupRecord.Action.choices],
+        required=False,
     )
     outcome = forms.ChoiceField(
+        label=gettext_lazy("Outcome"),
         choices=[
-            ("", "Any outcome"),
-            (UNSUCCESSFUL, "Not found or failed"),
+            ("", gettext_lazy("Any outcome")),
+            (UNSUCCESSFUL, gettext_lazy("Not found or failed")),
             *LookupRecord.Outcome.choices,
         ],
         required=False,
     )
-    account = forms.ChoiceField(required=False)
+    account = forms.ChoiceField(label=gettext_lazy("Account"), required=False)
     source = forms.ChoiceField(
-        choices=[("", "Any source"), *LookupRecord.Source.choices], required=False
+        label=gettext_lazy("Source"),
+        choices=[("", gettext_lazy("Any source")), *LookupRecord.Source.choices],
+        required=False,
     )
-    reference = _text_field("Reference", "Contains…")
-    conversation = _text_field("Conversation", "Conversation ID")
+    reference = _text_field(gettext_lazy("Reference"), gettext_lazy("Contains…"))
+    conversation = _text_field(gettext_lazy("Conversation"), gettext_lazy("Conversation ID"))
 
     def __init__(self, data: QueryDict, *, workspace: Workspace):
         super().__init__(data)
@@ -60,7 +66,7 @@ class HistoryFilterForm(forms.Form):
         cleaned = super().clean()
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and start > end:
-            self.add_error("date_to", "The end date is before the start date.")
+            self.add_error("date_to", gettext("The end date is before the start date."))
         return cleaned
 
 
@@ -68,7 +74,10 @@ def account_choices(*, workspace: Workspace) -> list[tuple[str, str]]:
     """The workspace's accounts, then the labels of removed accounts still in its history."""
     removed = removed_account_labels(workspace=workspace)
     return [
-        ("", "Any account"),
+        ("", gettext("Any account")),
         *((str(account.pk), account.label) for account in account_list(workspace=workspace)),
-        *((f"{REMOVED_PREFIX}{label}", f"{label} (removed)") for label in removed),
+        *(
+            (f"{REMOVED_PREFIX}{label}", gettext("%(label)s (removed)") % {"label": label})
+            for label in removed
+        ),
     ]

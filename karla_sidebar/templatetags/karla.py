@@ -120,3 +120,9 @@ def fulfillment(order) -> str:
 @register.filter
 def payment(order) -> str:
     return formatting.payment_label(order)
+
+
+@register.filter
+def percent(value) -> str:
+    """A number of percent: ``87.5%`` / ``87,5 %``."""
+    return formatting.percent_label(value) if value is not None else "—"

@@ -37,7 +37,13 @@ class Command(BaseCommand):
             raise CommandError("The demo needs the sandbox: set SANDBOX_ENABLED=1.")
         workspace, _ = Workspace.objects.update_or_create(
             slug=DEMO_WORKSPACE,
-            defaults={"name": "Demo Workspace", "sidebar_secret": DEMO_SIDEBAR_SECRET},
+            # English by default (DESIGN.md's labels hold in the demo); ?locale=de plays an
+            # agent whose ArminCX is in German.
+            defaults={
+                "name": "Demo Workspace",
+                "sidebar_secret": DEMO_SIDEBAR_SECRET,
+                "sidebar_language": "en",
+            },
         )
         User = get_user_model()
         for username, role in DEMO_USERS.items():

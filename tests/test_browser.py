@@ -12,6 +12,7 @@ the sidebar's iframe is cross-site, as it is inside ArminCX.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
@@ -82,12 +83,12 @@ def browser():
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
-@pytest.fixture
-def page(browser):
+@contextlib.contextmanager
+def _fresh_page(browser, locale: str):
     """A page in a fresh context: third-party cookies blocked, local requests only."""
     foreign = ForeignRequests()
     context = browser.new_context(
-        viewport={"width": 1280, "height": 860}, locale="en-GB", timezone_id="Europe/Berlin"
+        viewport={"width": 1280, "height": 860}, locale=locale, timezone_id="Europe/Berlin"
     )
     context.set_default_timeout(TIMEOUT_MS)
     context.route("**/*", foreign.guard)
@@ -97,6 +98,20 @@ def page(browser):
     cookie_controls.detach()
     context.close()
     assert not foreign.urls, f"the pages tried to reach other hosts: {foreign.urls}"
+
+
+@pytest.fixture
+def page(browser):
+    """A page in a fresh context (an English browser): see ``_fresh_page``."""
+    with _fresh_page(browser, "en-GB") as page:
+        yield page
+
+
+@pytest.fixture
+def german_page(browser):
+    """A page in a fresh context of a German browser (Accept-Language de-DE)."""
+    with _fresh_page(browser, "de-DE") as page:
+        yield page
 
 
 @dataclass(frozen=True)
@@ -523,3 +538,254 @@ def test_an_open_card_updates_itself_when_gokarla_reports_news(page, framed_by_h
         expect(frame.locator("#lookup-status")).to_contain_text("Updated from GoKarla.")
     finally:
         sandbox.stop()
+
+
+# ---------------------------------------------------------------------------------------------
+# The agent's sidebar in German, safe while loading, replies into the conversation (issue 17)
+
+
+def _sidebar_frame(page, title: str):
+    frame = page.frame_locator(f"iframe[title='{title}']")
+    return frame, page.locator(f"iframe[title='{title}']").element_handle().content_frame()
+
+
+def assert_accessible(target, state: str) -> None:
+    """axe-core (bundled by axe-playwright-python) finds no violation in ``target`` (a Page or
+    a Frame)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(target)
+    assert results.violations_count == 0, f"{state}: {results.generate_report()}"
+
+
+@pytest.mark.browser
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
+def test_the_1001_flow_in_german_ends_in_the_host_s_reply_box(german_page, demo):
+    page = german_page
+    page.goto(f"{demo.sidebar}{DEMO}?locale=de")
+    expect(page).to_have_url(f"{demo.host}{DEMO}?locale=de")
+    frame, document = _sidebar_frame(page, "GoKarla-Sidebar")
+    expect(frame.locator("html")).to_have_attribute("lang", "de")
+    expect(frame.get_by_role("heading", level=1, name="GoKarla")).to_be_visible()
+    recent = frame.get_by_role("region", name="Letzte Bestellungen des Kunden")
+    expect(recent.get_by_role("button", name=re.compile(r"\b1001\b"))).to_contain_text(
+        re.compile(r"151,95\s€")
+    )
+
+    order_input = frame.get_by_label("Bestell-ID oder Referenznummer")
+    order_input.fill("1001")
+    frame.get_by_role("button", name="Bestellung abrufen").click()
+    order = frame.get_by_role("article", name="Bestellung #1001")
+    expect(order.locator("header .badge-order")).to_have_text("Bestellung: Versandt")
+    headline = order.get_by_role("list", name="Sendungen")
+    expect(headline).to_contain_text("Unterwegs · voraussichtlich")
+    expect(headline).to_contain_text(re.compile(r"vor \d+ (Stunden|Stunde|Minuten)"))
+    expect(definition(order, "Bestellt")).to_contain_text(re.compile(r"vor \d+ Tagen"))
+    expect(definition(order, "Bestellt").locator("time")).to_have_text(
+        re.compile(r"^(Mo|Di|Mi|Do|Fr|Sa|So)\., \d{1,2}\. \w+\.? \d{4}, \d\d:\d\d$")
+    )
+    expect(definition(order, "Zahlung")).to_have_text(re.compile(r"^151,95\s€ bezahlt am "))
+    expect(frame.locator("#lookup-status")).to_have_text("Bestellung #1001: Versandt.")
+    assert document.evaluate("document.documentElement.lang") == "de"
+
+    # The reply: German, with the tracking link; edited, then inserted into the host's box.
+    order.get_by_text("Antwort an den Kunden").click()
+    reply = order.get_by_label("Antworttext (bearbeitbar)")
+    expect(reply).to_have_value(re.compile(r"^Hallo Jane Doe,\n\nvielen Dank für Ihre Nachricht"))
+    expect(reply).to_have_value(re.compile(r"Sendungsverfolgung: https://www\.dhl\.de/"))
+    reply.fill(reply.input_value() + "\n\nPS: Ihr Paket ist fast da.")
+    order.get_by_role("button", name="In Antwort einfügen").click()
+    box = page.locator("#reply-box")
+    expect(box).to_have_value(re.compile(r"^Hallo Jane Doe,.*PS: Ihr Paket ist fast da\.$", re.S))
+    inserted = "In die Antwort der Konversation eingefügt."
+    expect(frame.locator("#lookup-status")).to_have_text(inserted)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "sidebar-de.png")
+
+    # The tracking row opens the shipment: focus on its heading, the inputs follow it.
+    order.get_by_role("button", name=re.compile(TRACKING_1001)).click()
+    shipment = frame.get_by_role("article", name=f"Sendung {TRACKING_1001}")
+    expect(shipment.get_by_role("heading", name="DHL")).to_be_focused()
+    expect(definition(shipment, "Letztes Ereignis")).to_contain_text(re.compile(r"vor \d+"))
+    expect(frame.get_by_label("Sendungs-ID oder Sendungsnummer")).to_have_value(TRACKING_1001)
+    expect(order_input).to_have_value("")
+    assert_accessible(document, "the German shipment card")
+
+
+@pytest.mark.browser
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
+def test_a_slow_lookup_dims_and_disables_the_card_before_it(page, demo, settings):
+    settings.GOKARLA_DEADLINE_SECONDS = 3
+    page.goto(f"{demo.sidebar}{DEMO}")
+    frame, document = _sidebar_frame(page, "GoKarla sidebar")
+    order_input = frame.get_by_label("Order ID or reference number")
+    order_input.fill("1001")
+    frame.get_by_role("button", name="Get Order").click()
+    card = frame.locator("#result article")
+    expect(card).to_have_count(1)
+
+    order_input.fill("err-timeout")  # the sandbox answers after 30 s; the app gives up at 3
+    frame.get_by_role("button", name="Get Order").click()
+    result = frame.locator("#result")
+    expect(result).to_have_attribute("aria-busy", "true")
+    expect(result).to_have_class(re.compile(r"\bis-busy\b"))
+    for control in ("button:has-text('Refresh')", "[data-insert-reply]", "[data-copy]", "textarea"):
+        expect(card.locator(control).first).to_be_disabled()
+    assert card.evaluate("article => article.inert")  # no click or focus reaches it
+    assert float(result.evaluate("r => getComputedStyle(r).opacity")) < 0.6
+    assert_accessible(document, "a lookup running over the previous card")
+
+    error = result.locator(".error-card")
+    expect(error).to_contain_text("GoKarla did not answer in time", timeout=15_000)
+    expect(card).to_have_count(0)  # the old card and its actions are gone
+    expect(result).to_have_attribute("aria-busy", "false")
+    expect(frame.locator("#lookup-status")).to_have_text(
+        re.compile("^GoKarla did not answer in time")
+    )
+
+
+@pytest.mark.browser
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
+def test_keyboard_only_lookup_preview_and_insert(page, demo):
+    page.goto(f"{demo.sidebar}{DEMO}")
+    frame, _ = _sidebar_frame(page, "GoKarla sidebar")
+    order_input = frame.get_by_label("Order ID or reference number")
+    expect(order_input).to_be_visible()
+    page.evaluate("window.karlaTestMarker = 'no reload'")
+    tab_until_focused(page, order_input)
+    page.keyboard.type("1001")
+    page.keyboard.press("Enter")
+    order = frame.get_by_role("article", name="Order #1001")
+    expect(order).to_be_visible()
+    expect(order_input).to_be_focused()  # focus stays on the control that was used
+
+    summary = order.locator("details[data-reply] > summary")
+    tab_until_focused(page, summary, max_presses=40)
+    page.keyboard.press("Enter")
+    reply = order.get_by_label("Reply text (you can edit it)")
+    page.keyboard.press("Tab")
+    expect(reply).to_be_focused()
+    expect(reply).to_have_value(re.compile(r"^Hello Jane Doe,"))
+    page.keyboard.press("Control+End")
+    page.keyboard.type("\nThanks for waiting.")
+    tab_until_focused(page, order.get_by_role("button", name="Insert into reply"))
+    page.keyboard.press("Enter")
+    expect(page.locator("#reply-box")).to_have_value(
+        re.compile(r"^Hello Jane Doe,.*Thanks for waiting\.$", re.S)
+    )
+
+    # Refresh by keyboard: the new card's heading takes the focus; Escape clears.
+    tab_until_focused(page, order.get_by_role("button", name="Refresh"))
+    page.keyboard.press("Enter")
+    expect(frame.locator("#result [data-result-heading]")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(frame.locator("#result article")).to_have_count(0)
+    expect(order_input).to_be_focused()
+    expect(frame.locator("#lookup-status")).to_have_text("Result cleared.")
+    assert page.evaluate("window.karlaTestMarker") == "no reload"
+
+
+@pytest.mark.browser
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
+def test_an_expired_session_resumes_in_place_through_the_host(page, demo, settings):
+    settings.SIDEBAR_TOKEN_SECONDS = 3  # read on every request: the session ends after 3 s idle
+    page.goto(f"{demo.sidebar}{DEMO}")
+    frame, _ = _sidebar_frame(page, "GoKarla sidebar")
+    frame.get_by_label("Order ID or reference number").fill("1001")
+    frame.get_by_role("button", name="Get Order").click()
+    order = frame.get_by_role("article", name="Order #1001")
+    expect(order).to_be_visible()
+    shipment_input = frame.get_by_label("Shipment ID or tracking reference")
+    shipment_input.fill("half-typed")
+    page.evaluate("window.karlaTestMarker = 'no reload'")
+    fetched = order.locator("footer time").text_content()
+
+    time.sleep(4)  # idle: the sidebar token expires
+    order.get_by_role("button", name="Refresh").click()
+    # The sidebar asked the host (karla:session-expired), the host answered with a fresh
+    # launch token (karla:launch-token), and the Refresh went through: same page, same inputs.
+    expect(page.locator("#host-status")).to_contain_text("fresh launch token")
+    expect(frame.locator("#result article")).to_have_count(1)
+    expect(frame.locator("#session-state")).to_be_hidden()
+    expect(shipment_input).to_have_value("half-typed")
+    expect(frame.get_by_label("Order ID or reference number")).to_have_value("1001")
+    assert page.evaluate("window.karlaTestMarker") == "no reload"
+    assert order.locator("footer time").text_content() >= fetched
+
+
+@pytest.mark.browser
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
+def test_axe_finds_nothing_in_any_sidebar_state(page, demo, settings):
+    """Every state of the sidebar, opened as a page of its own so that axe sees all of it."""
+    from accounts.models import Workspace
+
+    workspace = Workspace.objects.get(slug="demo")
+
+    def open_sidebar(**claims):
+        token = launch_token_mint(
+            workspace=workspace, agent_id="a-1", agent_name="Ada Agent",
+            customer_email="jane@example.com", tz="Europe/Berlin", **claims,
+        )  # fmt: skip
+        page.goto(f"{demo.sidebar}/sidebar/?token={token}")
+        expect(page.get_by_role("region", name=re.compile("recent orders|Letzte Bestellungen")))
+        expect(page.locator("#customer-orders .order-list")).to_be_visible()
+
+    def look_up(label, button, reference):
+        page.get_by_label(label).fill(reference)
+        page.get_by_role("button", name=button, exact=True).click()
+
+    open_sidebar()
+    assert_accessible(page, "launched, with the customer's recent orders")
+    look_up("Order ID or reference number", "Get Order", "1001")
+    order = page.get_by_role("article", name="Order #1001")
+    expect(order).to_be_visible()
+    assert_accessible(page, "the order card")
+    order.get_by_text("Reply to the customer").click()
+    expect(order.get_by_label("Reply text (you can edit it)")).to_be_visible()
+    assert_accessible(page, "the reply preview")
+    order.get_by_role("button", name=re.compile(TRACKING_1001)).click()
+    expect(page.get_by_role("article", name=f"Shipment {TRACKING_1001}")).to_be_visible()
+    page.get_by_role("article").get_by_text(re.compile(r"^All events")).click()
+    assert_accessible(page, "the shipment card with its events")
+    look_up("Order ID or reference number", "Get Order", "1011")
+    expect(page.get_by_role("article", name="Order #1011")).to_contain_text("DHL Packstation")
+    assert_accessible(page, "a parcel waiting for pickup")
+    look_up("Order ID or reference number", "Get Order", "9999")
+    expect(page.locator("#result .error-card")).to_contain_text("Search all accounts")
+    assert_accessible(page, "not found, with Search all accounts")
+    look_up("Shipment ID or tracking reference", "Get Shipment", "2001")
+    expect(page.locator("#result .error-card")).to_contain_text("Get the customer's orders")
+    assert_accessible(page, "an unknown shipment")
+
+    # The narrowest sidebar: tracking numbers stay on one line.
+    page.set_viewport_size({"width": 320, "height": 800})
+    look_up("Order ID or reference number", "Get Order", "1001")
+    number = page.locator(".tracking-ref .num").first
+    expect(number).to_have_text(TRACKING_1001)
+    line = float(number.evaluate("n => parseFloat(getComputedStyle(n).lineHeight)"))
+    assert number.bounding_box()["height"] < 1.5 * line, "the tracking number broke"
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 320, f"the sidebar is {width} px wide in a 320 px frame"
+    assert_accessible(page, "at 320 px")
+    page.set_viewport_size({"width": 380, "height": 800})
+
+    settings.GOKARLA_DEADLINE_SECONDS = 3
+    look_up("Order ID or reference number", "Get Order", "err-timeout")
+    expect(page.locator("#result")).to_have_attribute("aria-busy", "true")
+    assert_accessible(page, "loading over the previous card")
+    expect(page.locator("#result .error-card")).to_contain_text("Try again", timeout=15_000)
+    assert_accessible(page, "timed out, with Try again")
+
+    settings.SIDEBAR_TOKEN_SECONDS = 2  # no host to ask here: the sidebar says so
+    time.sleep(3)
+    look_up("Order ID or reference number", "Get Order", "1001")
+    expect(page.locator("#session-state")).to_contain_text("expired")
+    assert_accessible(page, "session expired, no host")
+
+    settings.SIDEBAR_TOKEN_SECONDS = 900
+    open_sidebar(locale="de")
+    look_up("Bestell-ID oder Referenznummer", "Bestellung abrufen", "1001")
+    expect(page.get_by_role("article", name="Bestellung #1001")).to_be_visible()
+    assert_accessible(page, "the German order card")
+    page.goto(f"{demo.sidebar}/sidebar/?token=expired")
+    assert_accessible(page, "a refused launch")

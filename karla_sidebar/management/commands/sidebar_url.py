@@ -2,7 +2,7 @@
 
     python manage.py sidebar_url --workspace demo --agent a-1 --name "Ada Agent" \\
         [--conversation c-42] [--customer-email jane@example.com] [--email ada@example.com] \\
-        [--tz Europe/Berlin] [--base-url http://127.0.0.1:8000] [--ttl 300]
+        [--tz Europe/Berlin] [--locale de] [--base-url http://127.0.0.1:8000] [--ttl 300]
 
 The token works once and expires after ``--ttl`` seconds (at most 600).
 """
@@ -29,6 +29,7 @@ class Command(BaseCommand):
         parser.add_argument("--customer-email", default="", help="the customer's e-mail address")
         parser.add_argument("--email", default="", help="the agent's e-mail address")
         parser.add_argument("--tz", default="", help="the agent's time zone, e.g. Europe/Berlin")
+        parser.add_argument("--locale", default="", help="the agent's language, e.g. de or de-DE")
         parser.add_argument("--base-url", default=DEFAULT_BASE_URL, help="where the app runs")
         parser.add_argument(
             "--ttl",
@@ -53,6 +54,7 @@ class Command(BaseCommand):
                 customer_email=options["customer_email"],
                 email=options["email"],
                 tz=options["tz"],
+                locale=options["locale"],
                 ttl_seconds=options["ttl"],
             )
         except ValueError as error:

@@ -9,6 +9,9 @@ later request renders in it and asks GoKarla in it. Settings pages follow Locale
 
 from __future__ import annotations
 
+from functools import cache
+
+from babel import Locale
 from django.conf import settings
 from django.utils import translation
 
@@ -41,6 +44,12 @@ def browser_language(request) -> str:
     return ""
 
 
-def format_locale() -> str:
-    """The Babel locale for the active language."""
-    return FORMAT_LOCALES.get(supported_language(translation.get_language() or ""), "en_GB")
+def format_locale() -> Locale:
+    """The Babel locale for the active language (parsed once: Babel is twice as fast given a
+    Locale rather than its name)."""
+    return _babel_locale(translation.get_language() or "")
+
+
+@cache
+def _babel_locale(language: str) -> Locale:
+    return Locale.parse(FORMAT_LOCALES.get(supported_language(language), "en_GB"))

@@ -789,3 +789,22 @@ def test_axe_finds_nothing_in_any_sidebar_state(page, demo, settings):
     assert_accessible(page, "the German order card")
     page.goto(f"{demo.sidebar}/sidebar/?token=expired")
     assert_accessible(page, "a refused launch")
+
+
+@pytest.mark.browser
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
+def test_another_account_runs_the_shown_lookup_again(page, demo):
+    page.goto(f"{demo.sidebar}{DEMO}")
+    frame, _ = _sidebar_frame(page, "GoKarla sidebar")
+    recent = frame.get_by_role("region", name="Customer's recent orders")
+    # Two accounts: each recent order says which one it is in.
+    expect(recent.get_by_role("button", name=re.compile(r"\b1001\b"))).to_contain_text("Demo Shop")
+    recent.get_by_role("button", name=re.compile(r"\b1001\b")).click()
+    expect(frame.get_by_role("article", name="Order #1001")).to_be_visible()
+    # The row's order is in the input now, and another account asks for it there.
+    expect(frame.get_by_label("Order ID or reference number")).to_have_value("1001")
+    frame.get_by_label("GoKarla account").select_option(label="Demo Outlet")
+    problem = frame.locator("#result .error-card")
+    expect(problem).to_contain_text("No order with that number or reference in this GoKarla")
+    frame.get_by_label("GoKarla account").select_option(label="All accounts")
+    expect(frame.get_by_role("article", name="Order #1001")).to_be_visible()

@@ -200,7 +200,8 @@ def _parcel_line(shipment: Shipment) -> str:
     eta = eta_short(shipment.eta)
     if eta and shipment.status not in (ShipmentStatus.DELIVERED, ShipmentStatus.RETURNED):
         line += gettext(", expected %(eta)s") % {"eta": eta}
-    line += "."
+    if not line.endswith("."):  # "4. Dez." ends its own sentence
+        line += "."
     if shipment.tracking_url:
         line += " " + gettext("Track it here: %(link)s") % {"link": shipment.tracking_url}
     return f"• {line}"

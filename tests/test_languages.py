@@ -203,6 +203,7 @@ def test_the_german_reply_names_the_tracking_link_and_pickup_place():
     assert "DHL Packstation 152, Brühl 1, 04109 Leipzig" in pickup
     assert "liegt zur Abholung bereit" in pickup
     assert "Sendungsverfolgung: https://www.dhl.de/" in order and order.endswith("Ada")
+    assert ".." not in order  # the ETA's own full stop ("Fr., 4. Dez.") ends the sentence
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,10 @@
 
 import re
 
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
+from django.db.backends.ddl_references import Statement
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy
 
 from accounts.models import GoKarlaAccount, Workspace
@@ -18,9 +21,48 @@ def storable(text: str, limit: int) -> str:
 
 
 # True of every lookup (the column is NOT NULL), yet SQLite takes it at its word: the
-# partial index ``lookup_by_latency`` (SQLite only, migration 0003) is on this condition, so
-# only the queries that state it, the unfiltered history summary, may use it.
+# partial index ``lookup_by_latency`` (SQLite only) is on this condition, so only the queries
+# that state it, the unfiltered history summary, may use it.
 EVERY_ROW = models.Q(latency_ms__isnull=False)
+
+
+class _OnOneVendor:
+    """An index that exists on one database vendor only: on the others, migrations (and
+    SQLite's table rebuilds) create and drop nothing for it, with an empty statement."""
+
+    def __init__(self, *expressions, vendor: str, **kwargs):
+        self.vendor = vendor
+        super().__init__(*expressions, **kwargs)
+
+    def deconstruct(self):
+        path, args, kwargs = super().deconstruct()
+        return path, args, {**kwargs, "vendor": self.vendor}
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):
+        if schema_editor.connection.vendor != self.vendor:
+            return Statement("")
+        return super().create_sql(model, schema_editor, using=using, **kwargs)
+
+    def remove_sql(self, model, schema_editor, **kwargs):
+        if schema_editor.connection.vendor != self.vendor:
+            return Statement("")
+        return super().remove_sql(model, schema_editor, **kwargs)
+
+
+class VendorIndex(_OnOneVendor, models.Index):
+    pass
+
+
+class VendorGinIndex(_OnOneVendor, GinIndex):
+    pass
+
+
+def _trigram(field: str, name: str) -> VendorGinIndex:
+    """A trigram index for ``<field>__icontains``, PostgreSQL's ``UPPER(…) LIKE UPPER('%…%')``
+    (which no B-tree serves). Needs the ``pg_trgm`` extension (migration 0004 creates it)."""
+    return VendorGinIndex(
+        OpClass(Upper(field), name="gin_trgm_ops"), name=name, vendor="postgresql"
+    )
 
 
 class LookupRecord(models.Model):
@@ -66,9 +108,11 @@ class LookupRecord(models.Model):
     latency_ms = models.PositiveIntegerField(default=0)
     cached = models.BooleanField(default=False)
     # Answered with an older result (cached is set too) because GoKarla failed or timed out.
-    stale = models.BooleanField(default=False)
+    # Columns added after the first release have a default in the database too: app servers
+    # still on the previous release write rows without them while a new one rolls out.
+    stale = models.BooleanField(default=False, db_default=False)
     # How a Get Shipment found its order (GoKarla cannot look up shipments itself).
-    resolved_by = models.CharField(max_length=10, blank=True, default="")
+    resolved_by = models.CharField(max_length=10, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -77,9 +121,9 @@ class LookupRecord(models.Model):
         # every column the page filters or counts by but the free-text ones, so the summary
         # and the chart of any mix of date, outcome, action, source and account read the
         # index, not the table. The account index serves the labels of removed accounts;
-        # conversation and agent have their own. On SQLite, migration 0003 adds a partial
-        # latency index for the unfiltered summary (``lookup_summary`` says why); on
-        # PostgreSQL, 0004 adds trigram indexes for the "contains" filters.
+        # conversation and agent have their own. On SQLite, a partial latency index serves
+        # the unfiltered summary (``lookup_summary`` says why; PostgreSQL groups with a hash
+        # instead); on PostgreSQL, trigram indexes serve the "contains" filters.
         indexes = [
             models.Index(
                 fields=[
@@ -100,6 +144,14 @@ class LookupRecord(models.Model):
             models.Index(
                 fields=["workspace", "account", "account_label"], name="lookup_by_account"
             ),
+            VendorIndex(
+                fields=["workspace", "latency_ms", "outcome"],
+                condition=EVERY_ROW,
+                name="lookup_by_latency",
+                vendor="sqlite",
+            ),
+            _trigram("reference", "lookup_reference_trgm"),
+            _trigram("actor_name", "lookup_actor_name_trgm"),
         ]
 
     def __str__(self) -> str:

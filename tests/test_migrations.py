@@ -45,3 +45,37 @@ def test_existing_accounts_get_the_api_root_and_slug_of_yesterday_s_rules():
         assert len(set(webhook_ids)) == 3 and all(len(i) >= 32 for i in webhook_ids)
     finally:
         migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db
+def test_the_models_declare_every_index_the_database_has():
+    """The migrations describe the real schema: each app table has exactly the indexes its
+    model declares for this database (``Meta.indexes``, a field's own index), none made
+    behind the model state's back."""
+    from django.apps import apps
+
+    for app in ("accounts", "karla_sidebar"):
+        for model in apps.get_app_config(app).get_models():
+            meta = model._meta
+            with connection.cursor() as cursor:
+                found = connection.introspection.get_constraints(cursor, meta.db_table)
+            indexes = {
+                name: info["columns"]
+                for name, info in found.items()
+                if info["index"] and not (info["primary_key"] or info["unique"])
+            }
+            declared = {
+                index.name
+                for index in meta.indexes
+                if getattr(index, "vendor", connection.vendor) == connection.vendor
+            }
+            own = {  # a ForeignKey's index, PostgreSQL's LIKE index of a unique text column
+                field.column for field in meta.concrete_fields if field.db_index or field.unique
+            }
+            undeclared = {
+                name
+                for name, columns in indexes.items()
+                if name not in declared and not (len(columns) == 1 and columns[0] in own)
+            }
+            assert undeclared == set(), meta.label
+            assert declared <= set(indexes), meta.label

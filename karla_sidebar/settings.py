@@ -200,7 +200,7 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "karla_sidebar.cache.RedisCache",
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             # Several deployments (or test runs) may share one Redis, each with its own prefix.
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "karla"),

@@ -2,11 +2,18 @@
 
 import json
 import logging
+import runpy
+import secrets
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection
 
 from karla_sidebar.observability import JsonFormatter, RequestIdFilter
+
+SETTINGS_FILE = Path(__file__).resolve().parent.parent / "karla_sidebar" / "settings.py"
 
 
 def test_healthz_answers_without_host_checks_or_https(client, settings):
@@ -78,41 +85,100 @@ def _redis_url() -> str:
     return url
 
 
-def test_redis_cache_reuses_its_client_and_threads_get_their_own_answers():
-    """Production's cache backend keeps one Redis client per pool instead of building one per
-    call; shared by threads (Django gives each thread a backend of its own, but nothing may
-    break if one is shared), every thread still reads back exactly what it wrote."""
-    from concurrent.futures import ThreadPoolExecutor
+@pytest.fixture
+def production_redis(settings, monkeypatch):
+    """Production's cache (``karla_sidebar/settings.py`` with ``REDIS_URL``) as the cache,
+    on a Redis given by ``connect(url)``, under a key prefix of the test's own (removed after)."""
+    import redis
 
-    from karla_sidebar.cache import RedisCache
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    admin = redis.Redis.from_url(_redis_url())  # before REDIS_URL changes
 
-    backend = RedisCache(_redis_url(), {"KEY_PREFIX": "test-reused-client"})
+    def connect(url: str):
+        monkeypatch.setenv("REDIS_URL", url)
+        monkeypatch.setenv("CACHE_KEY_PREFIX", prefix)
+        settings.CACHES = runpy.run_path(str(SETTINGS_FILE))["CACHES"]
+        from django.core.cache import cache
 
-    def round_trip(n: int) -> tuple:
-        backend.set(f"k{n}", {"n": n}, 30)
-        read = backend.get_many([f"k{n}", "absent"])
-        backend.delete(f"k{n}")
-        return read, backend.get(f"k{n}")
+        return cache
 
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        answers = list(pool.map(round_trip, range(64)))
-    assert answers == [({f"k{n}": {"n": n}}, None) for n in range(64)]
-    assert len(backend._cache._clients) == 1
+    yield connect
+    for key in admin.scan_iter(match=f"{prefix}:*"):
+        admin.delete(key)
 
 
-def test_redis_counters_count_once_per_call_and_keep_their_expiry():
-    """The counters behind the API's rate limit, login throttling and the breaker: a missing
-    key is refused (the caller then starts it), and counting never drops the key's expiry."""
-    from karla_sidebar.cache import RedisCache
+@pytest.fixture
+def redis_without_scripting():
+    """The URL of a Redis user that may do anything but run scripts (EVAL, EVALSHA,
+    FUNCTION…), as managed Redis services with ACLs are often set up; removed after."""
+    import redis
 
-    backend = RedisCache(_redis_url(), {"KEY_PREFIX": "test-incr"})
-    backend.delete("n")
-    with pytest.raises(ValueError):
-        backend.incr("n")
-    assert backend.get("n") is None  # refusing did not create it
-    assert backend.add("n", 1, timeout=30)
-    assert [backend.incr("n") for _ in range(3)] == [2, 3, 4]
-    assert backend.incr("n", 10) == 14
-    client = backend._cache.get_client()
-    assert 0 < client.ttl(backend.make_and_validate_key("n")) <= 30
-    backend.delete("n")
+    url = _redis_url()
+    admin = redis.Redis.from_url(url)
+    name, password = f"karla-test-{uuid.uuid4().hex[:12]}", secrets.token_hex(16)
+    admin.acl_setuser(
+        name,
+        enabled=True,
+        passwords=[f"+{password}"],
+        keys=["*"],
+        channels=["*"],
+        categories=["+@all", "-@scripting"],
+    )
+    address = urlsplit(url)
+    yield address._replace(
+        netloc=f"{name}:{password}@{address.hostname}:{address.port or 6379}"
+    ).geturl()
+    admin.acl_deluser(name)
+
+
+def test_the_app_works_on_a_redis_that_refuses_scripts(
+    production_redis, redis_without_scripting, client, workspace, settings
+):
+    """The API's rate limit (like the login throttle and the breaker) counts in the cache:
+    on a Redis whose user may not run scripts, calls are still answered, and counted."""
+    from accounts.api_keys import api_key_create
+
+    production_redis(redis_without_scripting)
+    settings.API_RATE_LIMIT = 2
+    _, key = api_key_create(workspace=workspace, name="bot")
+    answers = [
+        client.post(
+            "/api/v1/actions/get-order",
+            {"reference": "1001"},
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {key}",
+        )
+        for _ in range(3)
+    ]
+    # No account is connected: 409 until the limit, then 429.
+    assert [answer.status_code for answer in answers] == [409, 409, 429]
+    assert answers[2]["Retry-After"]
+
+
+def test_redis_counters_count_and_keep_their_expiry(production_redis, redis_without_scripting):
+    from karla_sidebar.ratelimit import cache_count
+
+    cache = production_redis(redis_without_scripting)
+    assert [cache_count("n", timeout=30) for _ in range(3)] == [1, 2, 3]
+    assert 0 < _ttl(cache, "n") <= 30
+
+
+def test_a_counter_that_lost_its_expiry_gets_it_back(production_redis):
+    """Django's ``incr`` asks Redis whether the key exists, then increments it: a counter
+    that expires in between is started again by the increment, without an expiry (here: it
+    exists with no expiry, as the increment leaves it). It must not count forever."""
+    import redis
+
+    from karla_sidebar.ratelimit import cache_count
+
+    cache = production_redis(_redis_url())
+    redis.Redis.from_url(_redis_url()).set(cache.make_and_validate_key("n"), 0)  # no expiry
+    assert cache_count("n", timeout=30) == 1
+    assert 0 < _ttl(cache, "n") <= 30
+
+
+def _ttl(cache, key: str) -> int:
+    """Seconds ``key`` has left in Redis (-1: no expiry)."""
+    import redis
+
+    return redis.Redis.from_url(_redis_url()).ttl(cache.make_and_validate_key(key))

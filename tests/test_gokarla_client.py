@@ -704,21 +704,16 @@ def test_any_reference_keeps_host_and_path_prefix(reference):
 def test_the_environment_s_proxy_is_used_as_requests_would(
     client, mocked, monkeypatch, no_proxy, expected
 ):
-    """The environment is read once per host (not on every call), to the same effect: the
-    proxy of HTTPS_PROXY, except for hosts NO_PROXY names; the CA bundle of
+    """The proxy of HTTPS_PROXY, except for hosts NO_PROXY names; the CA bundle of
     REQUESTS_CA_BUNDLE."""
     for name in ("https_proxy", "no_proxy", "all_proxy", "ALL_PROXY", "CURL_CA_BUNDLE"):
         monkeypatch.delenv(name, raising=False)  # only the variables set here count
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
     monkeypatch.setenv("NO_PROXY", no_proxy)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/corporate.pem")
-    client_module._environment.cache_clear()
-    try:
-        mocked.get(ORDERS, json=[ORDER])
-        client.order_find("1001")
-        client.order_find("1001")
-    finally:
-        client_module._environment.cache_clear()
+    mocked.get(ORDERS, json=[ORDER])
+    client.order_find("1001")
+    client.order_find("1001")
     sent = [call.request.req_kwargs for call in mocked.calls]
     assert [kwargs["proxies"] for kwargs in sent] == [expected, expected]
     # What requests itself would take from the environment, reading it on every call:

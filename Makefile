@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run run-prod test bench bench-sync bench-webhooks soak lint format install install-dev browser clean \
+.PHONY: run run-prod test bench bench-sync bench-webhooks bench-bypasses soak lint format install install-dev browser clean \
 	compilemessages messages
 
 $(PY):
@@ -64,6 +64,10 @@ bench-sync: $(VENV)/.installed-dev
 # Signed webhook deliveries per second under gunicorn (SQLite, PostgreSQL): its section of docs/performance.md.
 bench-webhooks: $(VENV)/.installed-dev
 	$(PY) bench/webhooks.py
+
+# Each bypass of the framework (raw SQL, cache, libraries) against the framework's way, in-process: its section of docs/performance.md.
+bench-bypasses: $(VENV)/.installed-dev
+	$(PY) bench/bypasses.py
 
 # 50 agents for 60 s while the GoKarla sandbox is down for 15 s: no 5xx, no lost history record.
 soak: $(VENV)/.installed-dev compilemessages

@@ -7,16 +7,30 @@ the default (or emptied) is not stored, so the workspace keeps getting the impro
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.db import transaction
 
 from accounts.models import ReplyTemplate, Workspace
+
+# Every card asks; admins change them rarely. Saving forgets the cached copy at once; a
+# per-process cache (LocMem under several workers) holds an old one for at most this long.
+CACHE_SECONDS = 60
+
+
+def _cache_key(workspace: Workspace, language: str) -> str:
+    return f"reply-templates:v1:{workspace.pk}:{language}"
 
 
 def reply_template_texts(*, workspace: Workspace, language: str) -> dict[str, str]:
     """The workspace's own templates in that language, by kind (kinds it has not worded
     itself are missing: the built-in default applies)."""
-    rows = ReplyTemplate.objects.filter(workspace=workspace, language=language)
-    return dict(rows.values_list("kind", "text"))
+    key = _cache_key(workspace, language)
+    texts = cache.get(key)
+    if texts is None:
+        rows = ReplyTemplate.objects.filter(workspace=workspace, language=language)
+        texts = dict(rows.values_list("kind", "text"))
+        cache.set(key, texts, CACHE_SECONDS)
+    return texts
 
 
 @transaction.atomic
@@ -35,3 +49,7 @@ def reply_templates_save(
                 kind=kind,
                 defaults={"text": text, "updated_by": actor},
             )
+    # Now, and once committed (a card read meanwhile may have cached the old ones again).
+    forget = lambda: cache.delete(_cache_key(workspace, language))  # noqa: E731
+    forget()
+    transaction.on_commit(forget)

@@ -1,6 +1,13 @@
 """Reads of workspace data. Each takes the workspace (or, for the sidebar token and the API
 key, what identifies it), so scoping lives in one place: another workspace's object and a
-missing one both answer 404, or None where the caller decides."""
+missing one both answer 404, or None where the caller decides.
+
+The reads on every lookup and sidebar request (the sidebar token's workspace, the lookup's
+account, the API key with its workspace) run statements built once instead of querysets: the
+one bypass of the ORM the app keeps, because it pays (docs/performance.md, "Bypasses of the
+framework"). They select what the ORM would (same rows, same order) and return model
+instances all the same.
+"""
 
 from functools import cache
 
@@ -43,12 +50,6 @@ def account_get(*, workspace: Workspace, account_id) -> GoKarlaAccount:
     return account
 
 
-# Every sidebar request, lookup and API call runs some of the reads here. Their statements
-# are written out once: building them with the ORM costs 0.5-0.75 ms of CPU each time here, three
-# to six times as much as running them. They select what the ORM would (same rows, same
-# order) and return model instances all the same.
-
-
 WORKSPACE_SECRETS = ("sidebar_secret", "previous_sidebar_secret")
 
 
@@ -57,16 +58,12 @@ def _select(
     model: type[Model],
     where: tuple[str, ...],
     exclude: tuple[str, ...] = (),
-    null: tuple[str, ...] = (),
 ) -> str:
     """``SELECT`` the model's columns (less ``exclude``) whose ``where`` fields equal the
-    parameters and whose ``null`` fields are NULL, in ``Meta.ordering``, the first row only."""
+    parameters, in ``Meta.ordering``, the first row only."""
     meta, quote = model._meta, connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in meta.concrete_fields if f.name not in exclude)
-    conditions = " AND ".join(
-        [f"{quote(meta.get_field(name).column)} = %s" for name in where]
-        + [f"{quote(meta.get_field(name).column)} IS NULL" for name in null]
-    )
+    conditions = " AND ".join(f"{quote(meta.get_field(name).column)} = %s" for name in where)
     order = ", ".join(
         quote(meta.get_field(name.lstrip("-")).column) + (" DESC" if name[0] == "-" else "")
         for name in meta.ordering

@@ -76,8 +76,8 @@ class LookupForm(forms.Form):
 @lru_cache(maxsize=8)  # the prefix comes with the request (SCRIPT_NAME): keep a few
 def _urls(script_prefix: str) -> dict[str, str]:
     """The sidebar's own URLs (``customer-orders`` as ``customer_orders``), reversed once per
-    script prefix: ``reverse`` costs ≈ 60 µs each here, and a card of customer orders needs
-    one a row."""
+    script prefix: ``reverse`` is slow next to the rest of rendering a card, and a card of
+    customer orders would need one a row (docs/performance.md, finding 4)."""
     names = ("order", "shipment", "customer-orders", "renew", "live", "resume")
     return {name.replace("-", "_"): reverse(f"sidebar:{name}") for name in names}
 

@@ -303,3 +303,14 @@ def test_every_string_of_the_code_is_in_the_german_catalog_and_translated():
     """`make messages` adds new strings to locale/de/LC_MESSAGES/django.po; a string left
     untranslated (or whose placeholders differ) fails here."""
     assert _messages_module().problems() == []
+
+
+def test_a_saved_template_reaches_the_next_card_at_once(
+    client, alice_client, workspace, shop_account
+):
+    headers = session_header(launch(client, workspace, locale="en"))
+    first = client.post("/sidebar/order/", {"reference": "1001"}, **headers).content.decode()
+    assert "Hello Jane Doe," in first  # the built-in template, now cached
+    alice_client.post(f"{SIDEBAR_TAB}replies/", {"language": "en", "order": "Hi {customer_name}!"})
+    body = client.post("/sidebar/order/", {"reference": "1001"}, **headers).content.decode()
+    assert "Hi Jane Doe!" in body

@@ -116,12 +116,13 @@ def lookup_summary(
     """Counts per outcome and exact latency percentiles, from one grouped query.
 
     Grouping by (latency, outcome) needs one pass for both. PostgreSQL groups with a hash.
-    SQLite groups by sorting, and sorting 100 000 rows takes 80 ms; unfiltered, the rows can
-    come already in that order from its ``lookup_by_latency`` index instead (20 ms). That
-    index is partial, on a condition that holds for every row (``EVERY_ROW``), and only this
-    query states it: were the index open to every query, SQLite would also walk it for
-    filtered ones to spare a sort, reading the table in latency order, which took 200 ms
-    where a plain scan takes 25. (``tests/test_history.py`` checks both plans.)
+    SQLite groups by sorting, which at 100 000 rows is most of the page's time; unfiltered,
+    the rows can come already in that order from its ``lookup_by_latency`` index instead.
+    That index is partial, on a condition that holds for every row (``EVERY_ROW``), and only
+    this query states it: were the index open to every query, SQLite would also walk it for
+    filtered ones to spare a sort, reading the whole table in latency order, several times
+    slower than a plain scan. (``tests/test_history.py`` checks both plans; the figures are in
+    docs/performance.md, "History page queries".)
     """
     filters = filters or {}
     records = lookup_record_list(workspace=workspace, filters=filters)
@@ -168,8 +169,7 @@ def lookups_per_day(
 
 def _per_day_truncated(records: QuerySet[LookupRecord], days: list[dt.date]):
     """PostgreSQL cuts the days itself, in the current time zone, in one grouped scan of
-    the range (17 ms for 30 days of 100 000 records, against 45 ms for ``_per_day_ranges``,
-    which makes it plan 30 queries)."""
+    the range: faster there than ``_per_day_ranges``, which makes it plan 30 queries."""
     end = days[-1] + dt.timedelta(days=1)
     return (
         records.filter(created_at__gte=_day_start(days[0]), created_at__lt=_day_start(end))
@@ -185,9 +185,8 @@ def _per_day_ranges(records: QuerySet[LookupRecord], days: list[dt.date]):
     and sorts only that day's rows. Days are cut at midnights computed here, exact across
     daylight saving changes.
 
-    For SQLite, where ``TruncDate`` calls a Python function per row (400 ms for 30 days of
-    a busy workspace) and one scan choosing the day with a CASE per row took 38 ms; this
-    takes 13 ms in SQLite and as much again to build the 30 queries.
+    For SQLite, where ``TruncDate`` calls a Python function per row, and one scan choosing
+    the day with a CASE per row is slower too (docs/performance.md, "History page queries").
     """
     bounds = [_day_start(day) for day in days] + [_day_start(days[-1] + dt.timedelta(days=1))]
     per_day_queries = [

@@ -4,10 +4,10 @@ import hashlib
 import secrets
 
 from django.db.models import QuerySet
-from django.http import Http404
 from django.utils import timezone
 
 from accounts import selectors
+from accounts.errors import ApiKeyNotFound
 from accounts.models import ApiKey, Workspace
 
 KEY_PREFIX = "karla_"
@@ -72,7 +72,7 @@ def api_key_get(*, workspace: Workspace, key_id) -> ApiKey:
     try:
         return api_key_list(workspace=workspace).get(pk=int(key_id))
     except (ApiKey.DoesNotExist, TypeError, ValueError):
-        raise Http404("No such API key in this workspace.") from None
+        raise ApiKeyNotFound() from None
 
 
 def api_key_revoke(*, api_key: ApiKey) -> None:

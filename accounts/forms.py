@@ -8,6 +8,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy
 
+from accounts.errors import DuplicateAccount
 from accounts.models import Workspace
 from accounts.throttle import client_address, login_failed, login_locked, login_succeeded
 from karla_sidebar.gokarla import (
@@ -133,13 +134,13 @@ class AccountConnectForm(forms.Form):
             self.data[self.add_prefix("url")] = _USERINFO.sub("//", url, count=1)
         return url
 
-    def add_gokarla_error(self, error: GoKarlaError) -> None:
+    def add_gokarla_error(self, error: GoKarlaError | DuplicateAccount) -> None:
         """Show GoKarla's (or the URL check's) refusal next to the field to fix."""
         if isinstance(error, InvalidGoKarlaURL):
             field = "url"
         elif isinstance(error, InvalidShopSlug | ShopNotFound):
             field = "shop_slug"  # under More options, which then opens
-        elif isinstance(error, InvalidInput):
+        elif isinstance(error, InvalidInput | DuplicateAccount):
             field = "username"
         else:
             field = self.ERROR_FIELDS.get(error.code)

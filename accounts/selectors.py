@@ -1,6 +1,6 @@
 """Reads of workspace data. Each takes the workspace (or, for the sidebar token and the API
 key, what identifies it), so scoping lives in one place: another workspace's object and a
-missing one both answer 404, or None where the caller decides.
+missing one both raise ``NotInWorkspace``, or answer None where the caller decides.
 
 The reads on every lookup and sidebar request (the sidebar token's workspace, the lookup's
 account, the API key with its workspace) run statements built once instead of querysets: the
@@ -13,8 +13,8 @@ from functools import cache
 
 from django.db import connection
 from django.db.models import Model, QuerySet
-from django.http import Http404
 
+from accounts.errors import AccountNotFound, WorkspaceNotFound
 from accounts.models import AccountActivity, ApiKey, GoKarlaAccount, Membership, Workspace
 
 
@@ -28,7 +28,7 @@ def workspace_by_slug(*, slug: str) -> Workspace:
     try:
         return Workspace.objects.get(slug=slug)
     except Workspace.DoesNotExist:
-        raise Http404("No such workspace.") from None
+        raise WorkspaceNotFound() from None
 
 
 def account_list(*, workspace: Workspace) -> QuerySet[GoKarlaAccount]:
@@ -36,7 +36,7 @@ def account_list(*, workspace: Workspace) -> QuerySet[GoKarlaAccount]:
 
 
 def account_get(*, workspace: Workspace, account_id) -> GoKarlaAccount:
-    """The workspace's account with that id (as typed: any text), else 404."""
+    """The workspace's account with that id (as typed: any text), else AccountNotFound."""
     try:
         account_id = int(account_id)
     except (TypeError, ValueError):
@@ -46,7 +46,7 @@ def account_get(*, workspace: Workspace, account_id) -> GoKarlaAccount:
         _first(GoKarlaAccount, sql, [workspace.pk, account_id]) if _is_id(account_id) else None
     )
     if account is None:
-        raise Http404("No such GoKarla account in this workspace.")
+        raise AccountNotFound()
     return account
 
 

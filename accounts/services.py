@@ -11,9 +11,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext
 
 from accounts import webhooks
+from accounts.errors import DuplicateAccount
 from accounts.models import AccountActivity, GoKarlaAccount, Workspace, new_sidebar_secret
 from karla_sidebar.breaker import breaker_success
 from karla_sidebar.gokarla import (
@@ -21,7 +22,6 @@ from karla_sidebar.gokarla import (
     Endpoint,
     GoKarlaClient,
     GoKarlaError,
-    InvalidInput,
     Shop,
     ShopNotFound,
     SlugSource,
@@ -32,12 +32,6 @@ from karla_sidebar.gokarla import (
 )
 
 logger = logging.getLogger("accounts.services")
-
-
-class DuplicateAccount(InvalidInput):
-    default_message = gettext_lazy(
-        "This shop is already connected with this username at this address in this workspace."
-    )
 
 
 def account_endpoint(*, account: GoKarlaAccount) -> Endpoint:
@@ -109,7 +103,8 @@ def account_connect(
     label: str = "",
     actor=None,
 ) -> GoKarlaAccount:
-    """Verify the credentials against GoKarla, then save the account. Raises GoKarlaError.
+    """Verify the credentials against GoKarla, then save the account. Raises GoKarlaError, or
+    DuplicateAccount.
 
     The URL may lead to more than one API root (``endpoint_candidates``); they are tried in
     order and the first that answers as GoKarla is stored: later calls go only there.

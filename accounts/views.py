@@ -18,6 +18,7 @@ from django_htmx.http import reswap, retarget, trigger_client_event
 
 from accounts import api_keys, selectors, services
 from accounts.access import SESSION_KEY, workspace_required
+from accounts.errors import DuplicateAccount
 from accounts.forms import (
     AccountConnectForm,
     ApiKeyForm,
@@ -101,7 +102,7 @@ def account_add(request):
                 label=data["label"],
                 actor=request.user,
             )
-        except GoKarlaError as error:
+        except (GoKarlaError, DuplicateAccount) as error:
             form.add_gokarla_error(error)
         else:
             label = account.label

@@ -3,22 +3,26 @@
 ``POST /api/v1/actions/get-order`` and ``…/get-shipment`` with ``{"reference": "…",
 "account": "<id>" | "all"}`` and ``Authorization: Bearer <workflow API key>``. The same
 lookups service as the sidebar (cache and history shared). Errors are
-``{"error": {"code": "…", "message": "…"}}``; the OpenAPI document (openapi.py) lists them.
+``{"error": {"code": "…", "message": "…"}}`` with the status ``http_errors`` gives their
+code; the OpenAPI document (openapi.py) lists them.
 """
 
 import json
 import math
 
 from django.conf import settings
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.utils.translation import get_language, gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.api_keys import api_key_authenticate
+from accounts.errors import NotInWorkspace
 from accounts.models import ApiKey
 from karla_sidebar import lookups
-from karla_sidebar.gokarla import GoKarlaError, InvalidInput, RateLimited, gokarla_language
+from karla_sidebar.errors import LOOKUP_ERRORS, InvalidRequest, LookupRefused, TooManyRequests
+from karla_sidebar.gokarla import gokarla_language
+from karla_sidebar.http_errors import status_for
 from karla_sidebar.models import LookupRecord
 from karla_sidebar.openapi import openapi_document
 from karla_sidebar.ratelimit import rate_limit_hit
@@ -27,21 +31,6 @@ from karla_sidebar.serializers import order_json, resolution_json, shipment_json
 MAX_BODY_BYTES = 8 * 1024
 FIELDS = {"reference", "account", "customer_email"}
 MAX_EMAIL = 254
-
-# GoKarla's answer, as the HTTP status this API gives it.
-STATUS_FOR_CODE = {
-    "invalid_input": 400,
-    "not_found": 404,
-    "no_tracking_yet": 404,
-    "no_account": 409,
-    "rate_limited": 429,
-    "credentials_rejected": 502,
-    "access_denied": 502,
-    "unavailable": 502,
-    "unexpected_response": 502,
-    "not_gokarla_api": 502,
-    "timeout": 504,
-}
 
 
 def error_response(status: int, code: str, message: str, **headers) -> JsonResponse:
@@ -59,31 +48,33 @@ def _bearer_key(request) -> ApiKey | None:
 
 
 def _parse_body(request) -> dict:
-    """The request's JSON object, or InvalidInput saying what is wrong with it."""
+    """The request's JSON object, or InvalidRequest saying what is wrong with it."""
     if request.content_type != "application/json":
-        raise InvalidInput(
+        raise InvalidRequest(
             gettext("Send the body as JSON with the header Content-Type: application/json.")
         )
     if len(request.body) > MAX_BODY_BYTES:
-        raise InvalidInput(
+        raise InvalidRequest(
             gettext("The body is too large (at most %(limit)s bytes).") % {"limit": MAX_BODY_BYTES}
         )
     try:
         body = json.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError, RecursionError):
         # RecursionError: JSON nested thousands of levels deep ([[[[…]]]]).
-        raise InvalidInput(gettext("The body is not valid JSON.")) from None
+        raise InvalidRequest(gettext("The body is not valid JSON.")) from None
     if not isinstance(body, dict):
-        raise InvalidInput(gettext('The body must be a JSON object such as {"reference": "1001"}.'))
+        raise InvalidRequest(
+            gettext('The body must be a JSON object such as {"reference": "1001"}.')
+        )
     if any(_not_text(item) for pair in body.items() for item in pair):
-        raise InvalidInput(
+        raise InvalidRequest(
             gettext(
                 "The body holds text that is not valid Unicode (a lone surrogate such as \\ud800)."
             )
         )
     unknown = sorted(set(body) - FIELDS)
     if unknown:
-        raise InvalidInput(
+        raise InvalidRequest(
             gettext("Unknown field(s): %(fields)s. Allowed: account, customer_email, reference.")
             % {"fields": ", ".join(unknown)}
         )
@@ -91,15 +82,15 @@ def _parse_body(request) -> dict:
     if isinstance(reference, int) and not isinstance(reference, bool):
         reference = str(reference)  # {"reference": 1001} means order 1001
     if not isinstance(reference, str) or not reference.strip():
-        raise InvalidInput(gettext('"reference" is required and must be a non-empty string.'))
+        raise InvalidRequest(gettext('"reference" is required and must be a non-empty string.'))
     account = body.get("account")
     if isinstance(account, int) and not isinstance(account, bool):
         account = str(account)
     if account is not None and not isinstance(account, str):
-        raise InvalidInput(gettext('"account" must be an account id (a string) or "all".'))
+        raise InvalidRequest(gettext('"account" must be an account id (a string) or "all".'))
     email = body.get("customer_email") or ""
     if not isinstance(email, str) or len(email) > MAX_EMAIL or (email and "@" not in email):
-        raise InvalidInput(gettext('"customer_email" must be an e-mail address.'))
+        raise InvalidRequest(gettext('"customer_email" must be an e-mail address.'))
     return {"reference": reference, "account": account or None, "customer_email": email.strip()}
 
 
@@ -139,7 +130,7 @@ def _action(request, action: str):
     )
     try:
         if wait is not None:
-            raise RateLimited(
+            raise TooManyRequests(
                 gettext(
                     "Too many requests for this API key (at most %(limit)s in %(seconds)s "
                     "seconds). Try again after the Retry-After seconds."
@@ -152,13 +143,13 @@ def _action(request, action: str):
             )
         body = _parse_body(request)
         if api_key.requires_customer_email and not body["customer_email"]:
-            raise InvalidInput(
+            raise InvalidRequest(
                 gettext(
                     '"customer_email" is required with this API key: it answers only for the '
                     "customer named."
                 )
             )
-    except GoKarlaError as error:
+    except LookupRefused as error:
         lookups.lookup_refused(
             workspace=workspace,
             action=action,
@@ -175,12 +166,8 @@ def _action(request, action: str):
             account=body["account"],
             actor=_actor(api_key, body["customer_email"]),
         )
-    except GoKarlaError as error:
+    except (*LOOKUP_ERRORS, NotInWorkspace) as error:
         return _error(error)
-    except Http404:
-        return error_response(
-            404, "not_found", gettext("No such GoKarla account in this workspace.")
-        )
     hit = result.first
     if action == "shipment":
         return JsonResponse(
@@ -201,12 +188,12 @@ def _raw_reference(request) -> str:
     return reference if isinstance(reference, str) else ""
 
 
-def _error(error: GoKarlaError) -> JsonResponse:
-    status = STATUS_FOR_CODE.get(error.code, 502)
+def _error(error) -> JsonResponse:
+    """A lookup error (GoKarla's, the app's own, ``NotInWorkspace``) as the API answers it."""
     headers = {}
-    if isinstance(error, RateLimited):
+    if error.code == LookupRecord.Outcome.RATE_LIMITED:  # GoKarla's or this API key's
         headers["Retry_After"] = str(max(1, math.ceil(error.retry_after or 60)))
-    return error_response(status, error.code, error.message, **headers)
+    return error_response(status_for(error), error.code, error.message, **headers)
 
 
 @csrf_exempt

@@ -2,7 +2,9 @@
 
 One path for every lookup, from the sidebar and the workflow API alike: choose the account
 (or try all), use the cache, call the GoKarla client, write exactly one ``LookupRecord``,
-and return a ``LookupResult`` or raise a ``GoKarlaError`` whose message the caller shows.
+and return a ``LookupResult`` or raise one of ``LOOKUP_ERRORS`` (GoKarla's error, or the
+app's own refusal) whose message the caller shows, or ``NotInWorkspace`` for an account id
+that is not the workspace's.
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.core.cache import cache
 from django.db import close_old_connections
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from accounts import selectors
+from accounts.errors import NotInWorkspace
 from accounts.models import GoKarlaAccount, Workspace
 from accounts.services import account_client, account_mark_connected, account_mark_failing
 from karla_sidebar.breaker import (
@@ -31,11 +33,11 @@ from karla_sidebar.breaker import (
     breaker_state_key,
     breaker_success,
 )
+from karla_sidebar.errors import LOOKUP_ERRORS, LookupRefused, NoAccountConnected, TooManyRequests
 from karla_sidebar.gokarla import (
     AccessDenied,
     CredentialsRejected,
     GoKarlaError,
-    NoAccountConnected,
     NotFound,
     Order,
     OrderNotFound,
@@ -59,8 +61,9 @@ from karla_sidebar.shipment_index import (
 from karla_sidebar.shipment_lookup import Answer, find_shipment, shipment_not_found
 
 ALL_ACCOUNTS = "all"
-# Failures of GoKarla itself, for which an older result beats an error card.
-STALE_OK = (Unavailable, RateLimited, UnexpectedResponse)
+# Failures of GoKarla itself, and the sidebar's GoKarla budget spent: an older result beats
+# an error card.
+STALE_OK = (Unavailable, RateLimited, UnexpectedResponse, TooManyRequests)
 CUSTOMER_ORDERS_LIMIT = 10
 
 # Lookups across several accounts run side by side; the threads (and so their HTTP
@@ -156,7 +159,7 @@ class _Asked:
     answered a Get Shipment without the shipment (the caller words the not-found)."""
 
     hits: list
-    error: GoKarlaError | None = None
+    error: GoKarlaError | LookupRefused | None = None
     index: _IndexChange | None = None
     missed: bool = False
     asked_gokarla: bool = False  # for a miss: whether GoKarla was asked at all
@@ -217,7 +220,7 @@ def _ask(workspace, account, action, reference, use_cache, actor: Actor, entry) 
         if over_budget is not None:
             raise over_budget
         answer = _fetch(account, action, reference, state, actor, entry)
-    except GoKarlaError as error:
+    except LOOKUP_ERRORS as error:
         if cached and isinstance(error, STALE_OK) and age < settings.LOOKUP_STALE_SECONDS:
             return _Asked(_hits(account, cached, cached=True, stale=True))
         return _Asked([], error)
@@ -242,7 +245,7 @@ def _refresh_reuse_seconds(actor: Actor) -> float:
     )
 
 
-def _gokarla_budget_spent(workspace, actor: Actor) -> RateLimited | None:
+def _gokarla_budget_spent(workspace, actor: Actor) -> TooManyRequests | None:
     """The sidebar's GoKarla calls are counted per agent and per workspace; over either
     budget, the lookup is refused (the workflow API has its own per-key limit)."""
     if actor.source != LookupRecord.Source.SIDEBAR:
@@ -257,7 +260,7 @@ def _gokarla_budget_spent(workspace, actor: Actor) -> RateLimited | None:
     for key, limit in budgets:
         wait = rate_limit_hit(key=key, limit=limit)
         if wait is not None:
-            return RateLimited(
+            return TooManyRequests(
                 gettext_lazy(
                     "Too many lookups from the sidebar in the last minute. Wait a moment, then "
                     "try again (answers already shown stay available)."
@@ -328,7 +331,7 @@ def _same_customer(email: str, actor: Actor) -> bool:
     return bool(wanted) and email.strip().casefold() == wanted
 
 
-def _worst(errors: list[GoKarlaError], action: str, several: bool) -> GoKarlaError:
+def _worst(errors: list, action: str, several: bool) -> GoKarlaError | LookupRefused:
     """The error to show when no account found anything: a real failure beats not-found."""
     failures = [error for error in errors if not isinstance(error, NotFound)]
     if failures:
@@ -400,11 +403,11 @@ def _lookup(*, workspace, action, reference, account, actor: Actor, use_cache=Tr
             hits = [hit for hit in hits if _same_customer(hit.customer_email, actor)]
         if not hits:
             raise _worst(errors, action, several)
-    except GoKarlaError as error:
+    except LOOKUP_ERRORS as error:
         record.outcome = error.code
         record.upstream_status = error.status_code
         raise
-    except Http404:
+    except NotInWorkspace:
         record.outcome = LookupRecord.Outcome.INVALID_INPUT
         raise
     else:
@@ -429,7 +432,7 @@ def _lookup(*, workspace, action, reference, account, actor: Actor, use_cache=Tr
 
 
 def order_lookup(*, workspace, reference, account=None, actor: Actor, use_cache=True):
-    """Find orders by number, name, uuid or customer e-mail. Raises GoKarlaError."""
+    """Find orders by number, name, uuid or customer e-mail. Raises one of LOOKUP_ERRORS."""
     return _lookup(
         workspace=workspace,
         action=LookupRecord.Action.ORDER,
@@ -442,7 +445,7 @@ def order_lookup(*, workspace, reference, account=None, actor: Actor, use_cache=
 
 def shipment_lookup(*, workspace, reference, account=None, actor: Actor, use_cache=True):
     """Find one shipment by shipment id or tracking number (through the shipment index, then
-    the conversation customer's orders). Raises GoKarlaError."""
+    the conversation customer's orders). Raises one of LOOKUP_ERRORS."""
     return _lookup(
         workspace=workspace,
         action=LookupRecord.Action.SHIPMENT,
@@ -492,7 +495,7 @@ def newest_first(hits: tuple[Hit, ...]) -> tuple[Hit, ...]:
 _UNDATED = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def lookup_refused(*, workspace, action, reference, actor: Actor, error: GoKarlaError) -> None:
+def lookup_refused(*, workspace, action, reference, actor: Actor, error: LookupRefused) -> None:
     """Record a lookup refused before it reached GoKarla (bad input, our own rate limit)."""
     record = record_new(workspace=workspace, action=action, reference=reference, actor=actor)
     record.outcome = error.code

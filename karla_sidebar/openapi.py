@@ -6,22 +6,9 @@ runs against the document, so it has to say exactly what the endpoints answer.
 
 from karla_sidebar.gokarla import OrderStatus, ShipmentStatus
 from karla_sidebar.gokarla.records import ATTENTION
+from karla_sidebar.http_errors import STATUS_FOR_CODE
 
-ERROR_CODES = [
-    "invalid_input",
-    "unauthorized",
-    "not_found",
-    "no_tracking_yet",
-    "no_account",
-    "rate_limited",
-    "credentials_rejected",
-    "access_denied",
-    "unavailable",
-    "unexpected_response",
-    "not_gokarla_api",
-    "timeout",
-    "method_not_allowed",
-]
+ERROR_CODES = list(STATUS_FOR_CODE)
 
 
 def _nullable(schema: dict) -> dict:

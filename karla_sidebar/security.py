@@ -15,6 +15,8 @@ from django.conf import settings
 from django.core.handlers.exception import response_for_exception
 from django.views.decorators.clickjacking import xframe_options_exempt
 
+from karla_sidebar.http_errors import as_http
+
 DEMO_HOST_ORIGINS = ("http://localhost:8000",)
 
 
@@ -43,7 +45,7 @@ def sidebar_frameable(view):
         except Exception as error:
             # Render the error page here, as Django would one layer up, so that it leaves
             # with the sidebar's framing headers and shows inside the iframe.
-            return response_for_exception(request, error)
+            return response_for_exception(request, as_http(error))
 
     @xframe_options_exempt
     @wraps(view)

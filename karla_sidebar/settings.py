@@ -151,6 +151,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Another workspace's object (or a missing one) asked for: 404 (karla_sidebar.http_errors).
+    "karla_sidebar.http_errors.NotInWorkspaceMiddleware",
 ]
 
 ROOT_URLCONF = "karla_sidebar.urls"

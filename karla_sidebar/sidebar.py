@@ -11,7 +11,7 @@ from functools import lru_cache
 from urllib.parse import urlencode
 
 from django import forms
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone, translation
@@ -23,17 +23,18 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors
+from accounts.errors import NotInWorkspace
 from accounts.reply_templates import reply_template_texts
 from accounts.timezones import zone_or_none
 from karla_sidebar import lookups
+from karla_sidebar.errors import LOOKUP_ERRORS, InvalidRequest
 from karla_sidebar.gokarla import (
-    GoKarlaError,
-    InvalidInput,
     NotFound,
     Order,
     Shipment,
     gokarla_language,
 )
+from karla_sidebar.http_errors import status_for
 from karla_sidebar.languages import browser_language
 from karla_sidebar.launch import (
     SIDEBAR_TOKEN_HEADER,
@@ -141,7 +142,7 @@ def _run(request, action: str, lookup):
     form = LookupForm(request.POST)
     context = {"action": action, "session": request.sidebar}
     if not form.is_valid():
-        error = InvalidInput(next(iter(form.errors.values()))[0])
+        error = InvalidRequest(next(iter(form.errors.values()))[0])
         lookups.lookup_refused(
             workspace=request.workspace,
             action=action,
@@ -160,7 +161,7 @@ def _run(request, action: str, lookup):
             actor=_actor(request.sidebar),
             use_cache=not data["refresh"],
         )
-    except GoKarlaError as error:
+    except LOOKUP_ERRORS as error:
         several = selectors.account_list(workspace=request.workspace).count() > 1
         return _render(
             request,
@@ -171,9 +172,10 @@ def _run(request, action: str, lookup):
                 "offer_all": several and error.code == "not_found" and data["account"] != "all",
             },
         )
-    except Http404:
-        error = InvalidInput(gettext("That GoKarla account is not connected to this workspace."))
-        return _render(request, f"{PAGE}#error", {**context, "error": error}, status=404)
+    except NotInWorkspace as not_this_workspaces:
+        error = InvalidRequest(gettext("That GoKarla account is not connected to this workspace."))
+        status = status_for(not_this_workspaces)
+        return _render(request, f"{PAGE}#error", {**context, "error": error}, status=status)
     return _render_result(request, context, result)
 
 
@@ -262,7 +264,7 @@ def customer_orders(request):
         )
     except NotFound:  # "No orders found for this customer.", not a lookup's not-found card
         return _render(request, f"{PAGE}#customer-orders", {**context, "hits": []})
-    except GoKarlaError as error:
+    except LOOKUP_ERRORS as error:
         return _render(request, f"{PAGE}#customer-orders", {**context, "error": error})
     several = len(result.accounts_searched) > 1  # then each order says which account it is in
     return _render(
@@ -296,7 +298,7 @@ def live(request):
             actor=_actor(request.sidebar),
             use_cache=False,
         )
-    except GoKarlaError:
+    except LOOKUP_ERRORS:
         return HttpResponse(status=204)  # keep the card as it is; the next question retries
     context = {"action": action, "session": request.sidebar, "reference": data["reference"]}
     return _render_result(request, context, result, updated=True)

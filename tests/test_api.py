@@ -223,6 +223,7 @@ def test_key_of_another_workspace_cannot_use_this_workspaces_account(
         client, ORDER, globex_key, {"reference": "1001", "account": str(shop_account.pk)}
     )
     body = assert_error(response, 404, "not_found")
+    assert body["error"]["message"] == "No such GoKarla account in this workspace."
     assert "1001" not in json.dumps(body)
 
 

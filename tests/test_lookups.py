@@ -3,10 +3,10 @@
 import pytest
 
 from karla_sidebar import lookups
+from karla_sidebar.errors import NoAccountConnected
 from karla_sidebar.gokarla import (
     GoKarlaClient,
     InvalidInput,
-    NoAccountConnected,
     OrderNotFound,
     ShipmentNotFound,
     TokenRevoked,

@@ -6,6 +6,7 @@ import jwt
 import pytest
 
 from karla_sidebar.launch import SIDEBAR_TOKEN_HEADER, launch_token_mint
+from karla_sidebar.models import LookupRecord
 from tests.tokens import launch_claims
 
 REFUSED = "This sidebar link has expired or is invalid. Reopen the conversation."
@@ -249,7 +250,10 @@ def test_revoked_token_tells_agent_to_ask_an_admin(client, agent, shop_account):
 def test_account_of_another_workspace_answers_404(client, agent, globex_account):
     response = post(client, "order", agent, reference="1001", account=str(globex_account.pk))
     assert response.status_code == 404
-    assert "#1001" not in response.content.decode()
+    body = response.content.decode()
+    assert "That GoKarla account is not connected to this workspace." in body
+    assert "#1001" not in body
+    assert LookupRecord.objects.get().outcome == "invalid_input"
 
 
 def test_sidebar_url_command_prints_a_working_launch(client, shop_account, capsys):

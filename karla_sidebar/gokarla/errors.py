@@ -155,13 +155,3 @@ class TokenUnreadable(CredentialsRejected):
         "The stored API token for this account cannot be read (the encryption key changed). "
         "An admin must enter the token again under Settings → Integrations → GoKarla."
     )
-
-
-class NoAccountConnected(GoKarlaError):
-    """The workspace has no GoKarla account to ask (not a GoKarla answer, but the same shape)."""
-
-    code = "no_account"
-    default_message = gettext_lazy(
-        "No GoKarla account is connected to this workspace yet. An admin can connect one "
-        "under Settings → Integrations → GoKarla."
-    )

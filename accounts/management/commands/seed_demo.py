@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts import services
 from accounts.api_keys import PREFIX_LENGTH, api_key_authenticate, api_key_create
+from accounts.errors import DuplicateAccount
 from accounts.models import ApiKey, GoKarlaAccount, Membership, Workspace
 from karla_sidebar.demo import DEMO_PASSWORD, DEMO_WORKSPACE
 from karla_sidebar.gokarla import GoKarlaError
@@ -68,7 +69,7 @@ class Command(BaseCommand):
                     label=label,
                     actor=admin,
                 )
-            except GoKarlaError as error:
+            except (GoKarlaError, DuplicateAccount) as error:
                 raise CommandError(f"Could not connect {label}: {error.message}") from None
         default = GoKarlaAccount.objects.get(workspace=workspace, username="demo-shop")
         services.account_make_default(account=default)

@@ -534,7 +534,7 @@ def test_an_open_card_updates_itself_when_gokarla_reports_news(page, framed_by_h
         expect(card.locator(".tracking-list .badge")).to_have_text(
             "Out for delivery", timeout=10_000
         )
-        expect(card.locator(".live-updated")).to_contain_text("Updated just now")
+        expect(card.locator(".live-updated")).to_contain_text("Updated: GoKarla reported news at")
         expect(frame.locator("#lookup-status")).to_contain_text("Updated from GoKarla.")
     finally:
         sandbox.stop()

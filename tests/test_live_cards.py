@@ -82,7 +82,7 @@ def test_a_card_updates_itself_when_gokarla_reports_news(client, account, own_sa
     assert response.status_code == 200
     card = response.content.decode()
     assert "Out for delivery" in card
-    assert "Updated just now" in card
+    assert "Updated: GoKarla reported news at" in card
     assert "Updated from GoKarla. Order #1001" in card  # the polite announcement
     assert client.get(live_url(card), **headers).status_code == 204  # and quiet again
     refresh = LookupRecord.objects.order_by("id").last()  # the one GoKarla call it cost
@@ -96,7 +96,7 @@ def test_a_shipment_card_updates_itself_too(client, account, own_sandbox, header
     assert "action=shipment" in url
     gokarla_reports(own_sandbox, account, "SUCCESSFULLY_DELIVERED")
     card = client.get(url, **headers).content.decode()
-    assert "Delivered" in card and "Updated just now" in card
+    assert "Delivered" in card and "Updated: GoKarla reported news at" in card
 
 
 def test_the_card_s_own_lookup_is_no_news(client, account, headers):

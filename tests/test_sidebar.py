@@ -332,3 +332,13 @@ def test_the_sidebar_sends_no_referrer(client, shop_account):
     assert response["Referrer-Policy"] == "no-referrer"
     refused = launch(client, "not-a-token")
     assert refused["Referrer-Policy"] == "no-referrer"
+
+
+def test_a_parcel_waiting_for_pickup_shows_no_past_eta(client, agent, sandbox):
+    """1011 waits at a Packstation: its ETA (a day already past) would only confuse."""
+    [order] = [o for o in sandbox.api.catalog.orders["demo-shop"] if o["order_number"] == "1011"]
+    predicted = order["trackings"][0]["estimated_arrival"]["time_prediction"]
+    post(client, "order", agent, reference="1011")
+    body = post(client, "shipment", agent, reference="00340434161094099990").content.decode()
+    assert "DHL Packstation 152" in body
+    assert predicted not in body

@@ -13,7 +13,7 @@ import unicodedata
 from django.conf import settings
 from django.core.cache import cache
 
-from karla_sidebar.ratelimit import cache_count
+from core.ratelimit import cache_count
 
 WINDOW_SECONDS = 15 * 60
 

@@ -266,7 +266,7 @@ lookup path. What was decided (2026-12-02):
   comes (no private `_get_connection_pool` or `_class`) and no Lua, so a Redis that refuses
   scripting (managed Redis with ACLs) works. Django's `incr` asks `EXISTS`, then `INCRBY`: a
   counter that expires between the two is started again without an expiry, which
-  `karla_sidebar.ratelimit.cache_count` notices (only then does `incr` answer 1) and gives it
+  `core.ratelimit.cache_count` notices (only then does `incr` answer 1) and gives it
   its expiry back. A test runs the counters as a Redis user that may not run scripts.
 
 The rule is per bypass, and each removed one stays well under it. Together they are worth

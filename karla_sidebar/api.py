@@ -19,13 +19,13 @@ from django.views.decorators.csrf import csrf_exempt
 from accounts.api_keys import api_key_authenticate
 from accounts.errors import NotInWorkspace
 from accounts.models import ApiKey
+from core.ratelimit import rate_limit_hit
 from karla_sidebar import lookups
 from karla_sidebar.errors import LOOKUP_ERRORS, InvalidRequest, LookupRefused, TooManyRequests
 from karla_sidebar.gokarla import gokarla_language
 from karla_sidebar.http_errors import status_for
 from karla_sidebar.models import LookupRecord
 from karla_sidebar.openapi import openapi_document
-from karla_sidebar.ratelimit import rate_limit_hit
 from karla_sidebar.serializers import order_json, resolution_json, shipment_json, source_json
 
 MAX_BODY_BYTES = 8 * 1024

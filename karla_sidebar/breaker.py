@@ -13,8 +13,8 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
+from core.ratelimit import cache_count
 from karla_sidebar.gokarla import Unavailable
-from karla_sidebar.ratelimit import cache_count
 
 
 class CircuitOpen(Unavailable):

@@ -25,6 +25,7 @@ from accounts import selectors
 from accounts.errors import NotInWorkspace
 from accounts.models import GoKarlaAccount, Workspace
 from accounts.services import account_client, account_mark_connected, account_mark_failing
+from core.ratelimit import rate_limit_hit
 from karla_sidebar.breaker import (
     CircuitOpen,
     breaker_check,
@@ -50,7 +51,6 @@ from karla_sidebar.gokarla import (
 )
 from karla_sidebar.lookup_records import record_new, record_save
 from karla_sidebar.models import LookupRecord, ShipmentIndexEntry, storable
-from karla_sidebar.ratelimit import rate_limit_hit
 from karla_sidebar.shipment_index import (
     news_key,
     shipment_index_digest,

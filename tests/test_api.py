@@ -11,7 +11,7 @@ import pytest
 
 from accounts.api_keys import api_key_create, api_key_revoke
 from accounts.models import Workspace
-from karla_sidebar import ratelimit
+from core import ratelimit
 from karla_sidebar.models import LookupRecord
 from karla_sidebar.openapi import openapi_document
 

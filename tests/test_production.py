@@ -156,7 +156,7 @@ def test_the_app_works_on_a_redis_that_refuses_scripts(
 
 
 def test_redis_counters_count_and_keep_their_expiry(production_redis, redis_without_scripting):
-    from karla_sidebar.ratelimit import cache_count
+    from core.ratelimit import cache_count
 
     cache = production_redis(redis_without_scripting)
     assert [cache_count("n", timeout=30) for _ in range(3)] == [1, 2, 3]
@@ -169,7 +169,7 @@ def test_a_counter_that_lost_its_expiry_gets_it_back(production_redis):
     exists with no expiry, as the increment leaves it). It must not count forever."""
     import redis
 
-    from karla_sidebar.ratelimit import cache_count
+    from core.ratelimit import cache_count
 
     cache = production_redis(_redis_url())
     redis.Redis.from_url(_redis_url()).set(cache.make_and_validate_key("n"), 0)  # no expiry

@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from accounts import webhooks
 from accounts.errors import DuplicateAccount
 from accounts.models import AccountActivity, GoKarlaAccount, Workspace, new_sidebar_secret
-from karla_sidebar.breaker import breaker_success
+from accounts.signals import account_verified
 from karla_sidebar.gokarla import (
     Candidates,
     Endpoint,
@@ -186,7 +186,7 @@ def account_test(*, account: GoKarlaAccount, actor=None) -> GoKarlaAccount:
         raise
     _mark_verified(account, shop)
     account.save()
-    breaker_success(account_id=account.pk)  # GoKarla answers again: stop pausing lookups
+    account_verified.send(sender=GoKarlaAccount, account=account)  # lookups stop pausing
     _record(account, AccountActivity.Action.TESTED, actor)
     return account
 

@@ -71,6 +71,12 @@ def breaker_success(*, account_id: int) -> bool:
     return was_open
 
 
+def breaker_close_for_verified(sender, *, account, **kwargs) -> None:
+    """``accounts.signals.account_verified``: an admin's Test connection reached GoKarla, so
+    the account's lookups stop pausing at once."""
+    breaker_success(account_id=account.pk)
+
+
 def breaker_failure(*, account_id: int) -> bool:
     """Count a failure; True when this one opened the breaker."""
     failures_key, open_key, probe_key = _keys(account_id)

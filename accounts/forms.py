@@ -8,6 +8,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy
 
+from accounts.connection import endpoint_candidates
 from accounts.errors import DuplicateAccount
 from accounts.models import Workspace
 from accounts.throttle import client_address, login_failed, login_locked, login_succeeded
@@ -17,7 +18,6 @@ from karla_sidebar.gokarla import (
     InvalidInput,
     InvalidShopSlug,
     ShopNotFound,
-    endpoint_candidates,
 )
 from karla_sidebar.gokarla.client import CREDENTIAL_MESSAGE, credential_is_valid
 from karla_sidebar.replies import KINDS, template_errors

@@ -14,6 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts import webhooks
+from accounts.connection import (
+    endpoint_candidates,
+    endpoint_for_account,
+    first_answering,
+    gokarla_client,
+)
 from accounts.errors import DuplicateAccount
 from accounts.models import AccountActivity, GoKarlaAccount, Workspace, new_sidebar_secret
 from accounts.signals import account_verified
@@ -26,9 +32,6 @@ from karla_sidebar.gokarla import (
     ShopNotFound,
     SlugSource,
     TokenUnreadable,
-    endpoint_candidates,
-    endpoint_for_account,
-    first_answering,
 )
 
 logger = logging.getLogger("accounts.services")
@@ -55,7 +58,7 @@ def account_client(
         if not account.token_is_readable:
             raise TokenUnreadable()
         token = account.api_token
-    return GoKarlaClient(
+    return gokarla_client(
         account_endpoint(account=account),
         username=account.username,
         token=token,

@@ -91,10 +91,10 @@ def _index_every_shipment(account) -> None:
 
 
 def floor(sandbox_url: str, lookups: int) -> dict:
-    from karla_sidebar.gokarla import GoKarlaClient, endpoint_candidates
+    from accounts.connection import endpoint_candidates, gokarla_client
 
     username = DEMO_SHOP["username"]
-    client = GoKarlaClient(
+    client = gokarla_client(
         endpoint_candidates(sandbox_url, username=username).endpoints[0],
         username=username,
         token=DEMO_SHOP["token"],

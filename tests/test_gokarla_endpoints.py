@@ -7,6 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from accounts import connection
+from accounts.connection import endpoint_for_account
 from karla_sidebar.gokarla import (
     Candidates,
     Endpoint,
@@ -15,7 +17,6 @@ from karla_sidebar.gokarla import (
     InvalidShopSlug,
     SlugSource,
     endpoint_candidates,
-    endpoint_for_account,
 )
 
 GOKARLA = ["*.gokarla.io"]
@@ -129,9 +130,12 @@ class TestAcceptedShapes:
     def test_defaults_come_from_settings(self, settings):
         settings.GOKARLA_ALLOWED_HOSTS = ["karla.example.com"]
         settings.SANDBOX_ENABLED = False
-        assert endpoint_candidates("https://karla.example.com", username="x").shop_slug == "x"
+        assert (
+            connection.endpoint_candidates("https://karla.example.com", username="x").shop_slug
+            == "x"
+        )
         with pytest.raises(InvalidGoKarlaURL):
-            endpoint_candidates("https://demo-shop.gokarla.io", username="x")
+            connection.endpoint_candidates("https://demo-shop.gokarla.io", username="x")
 
 
 class TestRejectedURLs:
@@ -299,10 +303,10 @@ class TestSandbox:
         settings.GOKARLA_ALLOWED_HOSTS = ["*.gokarla.io"]
         settings.SANDBOX_URL = SANDBOX
         settings.SANDBOX_ENABLED = True
-        assert endpoint_candidates(SANDBOX, username="demo-shop").url == SANDBOX
+        assert connection.endpoint_candidates(SANDBOX, username="demo-shop").url == SANDBOX
         settings.SANDBOX_ENABLED = False
         with pytest.raises(InvalidGoKarlaURL):
-            endpoint_candidates(SANDBOX, username="demo-shop")
+            connection.endpoint_candidates(SANDBOX, username="demo-shop")
 
 
 class TestStoredAccounts:

@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from accounts.connection import endpoint_candidates, first_answering
 from karla_sidebar.gokarla import (
     AccessDenied,
     CredentialsRejected,
@@ -21,8 +22,6 @@ from karla_sidebar.gokarla import (
     TokenRevoked,
     Unavailable,
     UnexpectedResponse,
-    endpoint_candidates,
-    first_answering,
 )
 from karla_sidebar.gokarla.client import ORDERS_PATH
 

@@ -3,6 +3,10 @@
 Everything the rest of Karla Sidebar needs is importable from here::
 
     from karla_sidebar.gokarla import GoKarlaClient, endpoint_candidates, GoKarlaError
+
+The outbound edge imports nothing of the app and nothing of Django but its translation
+functions (the errors' messages are read by people): the allowed hosts, the sandbox and the
+time limits come from the caller.
 """
 
 from .client import GoKarlaClient, first_answering, gokarla_language

@@ -22,7 +22,6 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
-from django.conf import settings
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
 from requests.adapters import HTTPAdapter
@@ -84,6 +83,10 @@ RETRY_BACKOFF_SECONDS = (0.1, 0.3)  # one entry per retry: at most two retries
 MAX_RETRY_AFTER_SECONDS = 5.0
 RETRYABLE_STATUSES = {502, 503, 504}
 POOL_SIZE = 10
+# A client's limits unless its caller passes its own (the app passes its settings,
+# GOKARLA_DEADLINE_SECONDS and GOKARLA_CONNECT_TIMEOUT_SECONDS: ``accounts.connection``).
+DEADLINE_SECONDS = 10.0
+CONNECT_TIMEOUT_SECONDS = 3.05
 _CHUNK_BYTES = 64 * 1024
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -134,8 +137,8 @@ class _Deadline:
 class GoKarlaClient:
     """GoKarla's API for one connected account.
 
-    Each public method is one operation with its own deadline (``deadline`` seconds, default
-    ``GOKARLA_DEADLINE_SECONDS``), retries included.
+    Each public method is one operation with its own deadline (``deadline`` seconds), retries
+    included; ``connect_timeout`` bounds each connection attempt.
     """
 
     def __init__(
@@ -145,8 +148,8 @@ class GoKarlaClient:
         username: str,
         token: str,
         language: str = "",
-        deadline: float | None = None,
-        connect_timeout: float | None = None,
+        deadline: float = DEADLINE_SECONDS,
+        connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
     ):
         if not (credential_is_valid(username) and credential_is_valid(token)):
             # HTTP Basic carries them as plain text: GoKarla's are printable ASCII.
@@ -159,10 +162,8 @@ class GoKarlaClient:
         self._headers = {"Accept-Language": self.language} if self.language else None
         self._origin = "/".join(endpoint.api_root.split("/", 3)[:3])
         self.calls = 0  # requests sent: a caller can tell "GoKarla answered" from "not asked"
-        self.deadline = settings.GOKARLA_DEADLINE_SECONDS if deadline is None else deadline
-        self.connect_timeout = (
-            settings.GOKARLA_CONNECT_TIMEOUT_SECONDS if connect_timeout is None else connect_timeout
-        )
+        self.deadline = deadline
+        self.connect_timeout = connect_timeout
 
     def __repr__(self) -> str:
         return f"GoKarlaClient(api_root={self.endpoint.api_root!r}, username={self.username!r})"
@@ -456,7 +457,13 @@ def gokarla_language(tag: str) -> str:
 
 
 def first_answering(
-    endpoints: tuple[Endpoint, ...], *, username: str, token: str, language: str = ""
+    endpoints: tuple[Endpoint, ...],
+    *,
+    username: str,
+    token: str,
+    language: str = "",
+    deadline: float = DEADLINE_SECONDS,
+    connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
 ) -> tuple[Endpoint, Shop]:
     """Verify the credentials at each endpoint in turn; the first that answers as GoKarla wins.
 
@@ -467,7 +474,14 @@ def first_answering(
     """
     failures: list[GoKarlaError] = []
     for endpoint in endpoints:
-        client = GoKarlaClient(endpoint, username=username, token=token, language=language)
+        client = GoKarlaClient(
+            endpoint,
+            username=username,
+            token=token,
+            language=language,
+            deadline=deadline,
+            connect_timeout=connect_timeout,
+        )
         try:
             return endpoint, client.verify()
         except (Unavailable, UnexpectedResponse) as error:

@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.utils.text import format_lazy
 from django.utils.translation import gettext, gettext_lazy
 
@@ -76,8 +75,8 @@ def endpoint_candidates(
     *,
     username: str,
     shop_slug: str = "",
-    allowed_hosts: Iterable[str] | None = None,
-    sandbox_url: str | None = None,
+    allowed_hosts: Iterable[str],
+    sandbox_url: str,
 ) -> Candidates:
     """Validate a GoKarla URL and derive the API roots to try and the shop slug.
 
@@ -87,15 +86,10 @@ def endpoint_candidates(
     them followed by ``/v1`` or ``/api/v1`` (that root is tried first), and the sandbox origin
     while the sandbox is enabled. ``shop_slug``, when given, overrides the slug.
 
-    ``allowed_hosts`` defaults to ``GOKARLA_ALLOWED_HOSTS``; ``sandbox_url`` to ``SANDBOX_URL``
-    while ``SANDBOX_ENABLED`` is on (pass ``""`` to allow no sandbox). Raises
-    ``InvalidGoKarlaURL``, or ``InvalidInput`` for a slug that cannot be one.
+    ``allowed_hosts``: host patterns such as ``*.gokarla.io``; ``sandbox_url``: the sandbox's
+    origin, or ``""`` to allow no sandbox (the app passes its settings: ``accounts.connection``).
+    Raises ``InvalidGoKarlaURL``, or ``InvalidInput`` for a slug that cannot be one.
     """
-    if allowed_hosts is None:
-        allowed_hosts = settings.GOKARLA_ALLOWED_HOSTS
-    if sandbox_url is None:
-        sandbox_url = settings.SANDBOX_URL if settings.SANDBOX_ENABLED else ""
-
     if not isinstance(url, str) or not url.strip():
         raise InvalidGoKarlaURL()
     notes = []
@@ -154,18 +148,28 @@ def endpoint_candidates(
     )
 
 
-def endpoint_for_account(*, url: str, username: str, api_root: str, shop_slug: str) -> Endpoint:
-    """The endpoint of a stored account, checked again against today's rules: an address no
-    longer allowed (the sandbox switched off, a host removed from GOKARLA_ALLOWED_HOSTS) is
-    refused before any request, and so is an API root that its URL would not lead to."""
-    candidates = endpoint_candidates(url, username=username, shop_slug=shop_slug)
+def endpoint_for_account(
+    *,
+    url: str,
+    username: str,
+    api_root: str,
+    shop_slug: str,
+    allowed_hosts: Iterable[str],
+    sandbox_url: str,
+) -> Endpoint:
+    """The endpoint of a stored account, checked again against today's rules (``allowed_hosts``
+    and ``sandbox_url`` as for ``endpoint_candidates``): an address no longer allowed (the
+    sandbox switched off, a host no longer allowed) is refused before any request, and so is
+    an API root that its URL would not lead to."""
+    rules = {"allowed_hosts": allowed_hosts, "sandbox_url": sandbox_url}
+    candidates = endpoint_candidates(url, username=username, shop_slug=shop_slug, **rules)
     # The stored URL is the origin; the admin may have typed an API path after it, which was
     # tried first and may be the root that answered.
     allowed = {
         root
         for path in ("", *_API_PATHS)
         for root in endpoint_candidates(
-            f"{candidates.url}{path}", username=username, shop_slug=shop_slug
+            f"{candidates.url}{path}", username=username, shop_slug=shop_slug, **rules
         ).api_roots
     }
     if api_root not in allowed:

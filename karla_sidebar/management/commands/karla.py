@@ -15,7 +15,8 @@ import os
 
 from django.core.management.base import BaseCommand, CommandError
 
-from karla_sidebar.gokarla import GoKarlaClient, GoKarlaError, endpoint_candidates, first_answering
+from accounts.connection import endpoint_candidates, first_answering, gokarla_client
+from karla_sidebar.gokarla import GoKarlaError
 from karla_sidebar.serializers import order_json
 
 
@@ -49,7 +50,7 @@ class Command(BaseCommand):
                     "api_root": endpoint.api_root,
                 }
             else:
-                client = GoKarlaClient(endpoint, username=username, token=token)
+                client = gokarla_client(endpoint, username=username, token=token)
                 orders = client.order_find(reference)
                 result = (
                     order_json(orders[0]) if len(orders) == 1 else [order_json(o) for o in orders]

@@ -23,11 +23,6 @@ urlpatterns = [
         views.account_remove,
         name="gokarla-account-remove",
     ),
-    path(f"{BASE}sidebar/", views.sidebar_tab, name="gokarla-sidebar"),
-    path(f"{BASE}sidebar/secret/", views.sidebar_secret_reveal, name="gokarla-sidebar-secret"),
-    path(f"{BASE}sidebar/rotate/", views.sidebar_secret_rotate, name="gokarla-sidebar-rotate"),
-    path(f"{BASE}sidebar/settings/", views.sidebar_settings_save, name="gokarla-sidebar-settings"),
-    path(f"{BASE}sidebar/replies/", views.sidebar_replies_save, name="gokarla-sidebar-replies"),
     path(f"{BASE}api-keys/", views.api_keys_tab, name="gokarla-api-keys"),
     path(f"{BASE}api-keys/create/", views.api_key_create, name="gokarla-api-key-create"),
     path(

@@ -1,4 +1,4 @@
-"""Settings → Integrations → GoKarla: the Accounts tab and the Sidebar tab.
+"""Settings → Integrations → GoKarla: the Accounts tab and the API keys tab; the login.
 
 Each view: check access, check the form's shape, call one service, render the page or, for
 an HTMX request, the partial of the same template.
@@ -10,7 +10,6 @@ from django.contrib.auth import views as auth_views
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -22,23 +21,10 @@ from accounts.errors import DuplicateAccount
 from accounts.forms import (
     AccountConnectForm,
     ApiKeyForm,
-    ReplyTemplatesForm,
-    SidebarSettingsForm,
     ThrottledAuthenticationForm,
     TokenUpdateForm,
 )
-from accounts.reply_templates import reply_template_texts, reply_templates_save
 from karla_sidebar.gokarla import GoKarlaError
-from karla_sidebar.languages import supported_language
-from karla_sidebar.replies import (
-    KINDS,
-    PLACEHOLDERS,
-    default_template,
-    demo_cases,
-    reply_render,
-    reply_values,
-)
-from karla_sidebar.security import sidebar_frame_origins
 
 ACCOUNTS_PAGE = "accounts/gokarla-accounts.html"
 
@@ -182,136 +168,6 @@ def account_remove(request, account_id):
             request, flash=gettext("Removed %(label)s.") % {"label": account.label}
         )
     return _dialog(request, "accounts/account-remove.html", {"account": account})
-
-
-SIDEBAR_PAGE = "accounts/gokarla-sidebar.html"
-
-
-def _sidebar_tab(request, *, revealed=False, partial="secret", status=200, **forms):
-    """The Sidebar tab: embedding, secret, the agents' settings and reply templates. An HTMX
-    request gets ``partial`` (the secret, or the reply templates with their previews)."""
-    language = _reply_language(request)
-    context = {
-        "tab": "sidebar",
-        "can_change": request.membership.is_admin,
-        "revealed": revealed,
-        "sidebar_url": request.build_absolute_uri(reverse("sidebar:launch")),
-        "frame_ancestors": sidebar_frame_origins(),
-        "grace_hours": settings.SIDEBAR_SECRET_GRACE_HOURS,
-        "settings_form": forms.get("settings_form")
-        or SidebarSettingsForm(instance=request.workspace),
-        "replies_form": forms.get("replies_form") or _replies_form(request, language),
-        "reply_language": language,
-        "languages": settings.LANGUAGES,
-        "placeholders": PLACEHOLDERS.items(),
-        "previews": forms.get("previews"),
-    }
-    name = f"{SIDEBAR_PAGE}#{partial}" if request.htmx else SIDEBAR_PAGE
-    return render(request, name, context, status=status)
-
-
-def _reply_language(request) -> str:
-    """The language whose reply templates the tab shows: asked for, else the workspace's
-    default, else the page's."""
-    asked = request.POST.get("language") or request.GET.get("language", "")
-    return (
-        supported_language(asked)
-        or supported_language(request.workspace.sidebar_language)
-        or supported_language(translation.get_language())
-        or settings.LANGUAGE_CODE
-    )
-
-
-def _template_defaults(language: str) -> dict[str, str]:
-    with translation.override(language):
-        return {kind: default_template(kind) for kind in KINDS}
-
-
-def _replies_form(request, language: str, data=None) -> ReplyTemplatesForm:
-    texts = reply_template_texts(workspace=request.workspace, language=language)
-    return ReplyTemplatesForm(data, texts=texts, defaults=_template_defaults(language))
-
-
-def _previews(request, form: ReplyTemplatesForm, language: str) -> dict[str, str]:
-    """Each valid template filled in from a demo order in its situation, in its language."""
-    agent = request.user.get_full_name() or request.user.get_username()
-    cases = demo_cases()
-    defaults = _template_defaults(language)
-    previews = {}
-    with translation.override(language):
-        for kind in KINDS:
-            if kind in form.errors:
-                continue
-            text = form.cleaned_data.get(kind) or defaults[kind]
-            previews[kind] = reply_render(text, reply_values(cases[kind], agent_name=agent))
-    return previews
-
-
-@require_GET
-@workspace_required
-def sidebar_tab(request):
-    return _sidebar_tab(request)
-
-
-@require_POST
-@workspace_required(admin=True)
-def sidebar_settings_save(request):
-    form = SidebarSettingsForm(request.POST, instance=request.workspace)
-    if not form.is_valid():
-        return _sidebar_tab(request, settings_form=form, status=422)
-    form.save()
-    messages.success(request, gettext("Sidebar settings saved."))
-    return redirect("accounts:gokarla-sidebar")
-
-
-@require_POST
-@workspace_required(admin=True)
-def sidebar_replies_save(request):
-    """Save the reply templates of one language, or (the Preview button) only show them
-    filled in from a demo order."""
-    language = _reply_language(request)
-    form = _replies_form(request, language, data=request.POST)
-    valid = form.is_valid()
-    if "preview" in request.POST or not valid:
-        previews = _previews(request, form, language)
-        status = 200 if valid else 422
-        return _sidebar_tab(
-            request, replies_form=form, previews=previews, partial="replies", status=status
-        )
-    reply_templates_save(
-        workspace=request.workspace,
-        language=language,
-        texts={kind: form.cleaned_data[kind] for kind in KINDS},
-        defaults=_template_defaults(language),
-        actor=request.user,
-    )
-    messages.success(
-        request,
-        gettext("Reply templates (%(language)s) saved.")
-        % {"language": dict(settings.LANGUAGES)[language]},
-    )
-    return redirect(f"{reverse('accounts:gokarla-sidebar')}?language={language}#reply-templates")
-
-
-@require_POST
-@workspace_required(admin=True)
-def sidebar_secret_reveal(request):
-    return _sidebar_tab(request, revealed=True)
-
-
-@require_POST
-@workspace_required(admin=True)
-def sidebar_secret_rotate(request):
-    services.workspace_rotate_sidebar_secret(workspace=request.workspace)
-    messages.success(
-        request,
-        gettext(
-            "New sidebar secret created. The previous one keeps working for %(hours)s hours: "
-            "update ArminCX before then."
-        )
-        % {"hours": f"{settings.SIDEBAR_SECRET_GRACE_HOURS:g}"},
-    )
-    return redirect("accounts:gokarla-sidebar")
 
 
 @require_POST

@@ -4,7 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from accounts import views as account_views
-from karla_sidebar import api, demo, history, sidebar, webhooks
+from karla_sidebar import api, demo, history, sidebar, sidebar_tab, webhooks
 
 sidebar_urls = (
     [
@@ -17,6 +17,18 @@ sidebar_urls = (
         path("resume/", sidebar.resume, name="resume"),
     ],
     "sidebar",
+)
+
+SIDEBAR_TAB = "settings/integrations/gokarla/sidebar/"
+sidebar_tab_urls = (
+    [
+        path(SIDEBAR_TAB, sidebar_tab.sidebar_tab, name="page"),
+        path(f"{SIDEBAR_TAB}secret/", sidebar_tab.sidebar_secret_reveal, name="secret"),
+        path(f"{SIDEBAR_TAB}rotate/", sidebar_tab.sidebar_secret_rotate, name="rotate"),
+        path(f"{SIDEBAR_TAB}settings/", sidebar_tab.sidebar_settings_save, name="settings"),
+        path(f"{SIDEBAR_TAB}replies/", sidebar_tab.sidebar_replies_save, name="replies"),
+    ],
+    "sidebar-tab",
 )
 
 history_urls = (
@@ -45,6 +57,7 @@ urlpatterns = [
     path("api/<path:path>", api.not_found),
     path("webhooks/gokarla/<str:webhook_id>/", webhooks.gokarla_webhook, name="gokarla-webhook"),
     path("", include("accounts.urls")),
+    path("", include(sidebar_tab_urls)),
     path("", include(history_urls)),
     path("django-admin/", admin.site.urls),
 ]

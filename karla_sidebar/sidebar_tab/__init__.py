@@ -1,0 +1,17 @@
+"""The Sidebar tab of the settings pages (``templates/accounts/gokarla-sidebar.html``)."""
+
+from .views import (
+    sidebar_replies_save,
+    sidebar_secret_reveal,
+    sidebar_secret_rotate,
+    sidebar_settings_save,
+    sidebar_tab,
+)
+
+__all__ = [
+    "sidebar_replies_save",
+    "sidebar_secret_reveal",
+    "sidebar_secret_rotate",
+    "sidebar_settings_save",
+    "sidebar_tab",
+]

@@ -2,7 +2,7 @@
 
 Another workspace's object and a missing one are the same error (``NotInWorkspace``), so no
 caller can tell them apart. Pages answer it with 404, the workflow API with its
-``not_found`` body (``karla_sidebar.http_errors``, the one place errors become HTTP).
+``not_found`` body (the feature layer maps errors to HTTP, in one place).
 """
 
 from django.utils.translation import gettext_lazy

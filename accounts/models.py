@@ -215,7 +215,7 @@ class ApiKey(models.Model):
 
 class ReplyTemplate(models.Model):
     """A workspace's own wording of one kind of reply in one language. Without one, agents get
-    the built-in default (``karla_sidebar.replies``), which can then improve with releases."""
+    the sidebar's built-in default, which can then improve with releases."""
 
     workspace = models.ForeignKey(
         Workspace, on_delete=models.CASCADE, related_name="reply_templates"

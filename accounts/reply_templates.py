@@ -1,6 +1,6 @@
 """A workspace's own wording of the sidebar's replies (Sidebar tab), per kind and language.
 
-What a reply says and which placeholders it may use is the sidebar's (``karla_sidebar.replies``,
+What a reply says and which placeholders it may use is the sidebar feature's (its replies,
 the built-in defaults included); here is only what a workspace changed. A template equal to
 the default (or emptied) is not stored, so the workspace keeps getting the improved defaults.
 """

@@ -141,7 +141,7 @@ def seed(records: int):
             actor_id=f"a-{agent}",
             actor_name=f"Agent {agent}",
             conversation=f"c-{rng.randrange(records // 4 or 1)}",
-            action=rng.choice(("order", "order", "shipment", "customer_orders")),
+            action=(action := rng.choice(("order", "order", "shipment", "customer_orders"))),
             reference=str(1000 + rng.randrange(50000)),
             account=account,
             account_label=account.label if account else rng.choice(("", "", "Old Shop")),
@@ -150,6 +150,8 @@ def seed(records: int):
             upstream_status=STATUS.get(outcome),
             latency_ms=int(rng.lognormvariate(5, 0.8)),
             cached=rng.random() < 0.2,
+            # The customer's orders at a conversation's opening, and a few live-card refreshes.
+            automatic=action == "customer_orders" or rng.random() < 0.05,
             created_at=now - dt.timedelta(seconds=span * n / records + rng.random()),
         )
 

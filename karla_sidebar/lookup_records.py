@@ -14,6 +14,7 @@ class Actor(Protocol):
     actor_id: str
     actor_name: str
     conversation: str
+    automatic: bool
 
 
 def record_new(*, workspace, action: str, reference: str, actor: Actor) -> LookupRecord:
@@ -26,6 +27,7 @@ def record_new(*, workspace, action: str, reference: str, actor: Actor) -> Looku
         conversation=storable(actor.conversation, 200),
         action=action,
         reference=storable((reference or "").strip(), 200),
+        automatic=actor.automatic,
     )
 
 

@@ -87,6 +87,8 @@ class Actor:
     # Answer only with the orders (and shipments) of ``customer_email``; anything else reads
     # as not found. For automations that reply to customers directly.
     only_customer: bool = False
+    # The sidebar asked on its own (a conversation's opening, a live card), not the agent.
+    automatic: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -113,6 +113,10 @@ class LookupRecord(models.Model):
     stale = models.BooleanField(default=False, db_default=False)
     # How a Get Shipment found its order (GoKarla cannot look up shipments itself).
     resolved_by = models.CharField(max_length=10, blank=True, default="", db_default="")
+    # Made by the sidebar on its own, not asked for by the agent: the customer's recent orders
+    # when a conversation opens, a live card's refresh. The history shows these apart and
+    # leaves them out of its totals unless asked.
+    automatic = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -127,7 +127,8 @@ def launch(request):
     return response
 
 
-def _actor(session: SidebarSession) -> lookups.Actor:
+def _actor(session: SidebarSession, *, automatic: bool = False) -> lookups.Actor:
+    """The agent, or (``automatic``) the sidebar asking on the agent's behalf."""
     return lookups.Actor(
         source=LookupRecord.Source.SIDEBAR,
         actor_id=session.agent_id,
@@ -135,6 +136,7 @@ def _actor(session: SidebarSession) -> lookups.Actor:
         conversation=session.conversation,
         customer_email=session.customer_email,
         language=gokarla_language(get_language()),
+        automatic=automatic,
     )
 
 
@@ -260,7 +262,9 @@ def customer_orders(request):
         return _render(request, f"{PAGE}#customer-orders", {**context, "hits": []})
     try:
         result = lookups.customer_orders_lookup(
-            workspace=request.workspace, email=session.customer_email, actor=_actor(session)
+            workspace=request.workspace,
+            email=session.customer_email,
+            actor=_actor(session, automatic=True),
         )
     except NotFound:  # "No orders found for this customer.", not a lookup's not-found card
         return _render(request, f"{PAGE}#customer-orders", {**context, "hits": []})
@@ -295,7 +299,7 @@ def live(request):
             workspace=request.workspace,
             reference=data["reference"],
             account=account.pk,
-            actor=_actor(request.sidebar),
+            actor=_actor(request.sidebar, automatic=True),
             use_cache=False,
         )
     except LOOKUP_ERRORS:

@@ -192,6 +192,16 @@ def test_how_a_shipment_was_found_is_recorded(client, leo_client, workspace, sho
     assert "found in the customer&#x27;s orders" in page
 
 
+def test_the_lookups_the_sidebar_makes_on_its_own_are_marked_automatic(
+    client, workspace, shop_account
+):
+    headers = sidebar_headers(client, workspace)  # Jane's conversation opens
+    client.post("/sidebar/customer-orders/", {}, **headers)
+    client.post("/sidebar/order/", {"reference": "jane@example.com"}, **headers)
+    rows = LookupRecord.objects.order_by("id").values_list("action", "automatic")
+    assert list(rows) == [("customer_orders", True), ("order", False)]
+
+
 def test_a_lookup_without_any_account_is_recorded(client, workspace, sandbox_settings):
     headers = sidebar_headers(client, workspace)
     client.post("/sidebar/order/", {"reference": "1001"}, **headers)
@@ -833,11 +843,11 @@ def test_postgresql_has_trigram_indexes_for_the_contains_filters(db):
 
 def test_the_previous_release_still_records_lookups_during_a_rollout(workspace):
     """Until every app server runs this release, the old ones write history rows without the
-    ``stale`` and ``resolved_by`` columns: the database fills them in (docs/deploy.md: migrate
-    first, then restart)."""
+    ``stale``, ``resolved_by`` and ``automatic`` columns: the database fills them in
+    (docs/deploy.md: migrate first, then restart)."""
     from django.db import connection
 
-    newer = {"id", "stale", "resolved_by"}
+    newer = {"id", "stale", "resolved_by", "automatic"}
     fields = [f for f in LookupRecord._meta.concrete_fields if f.name not in newer]
     row = LookupRecord(
         workspace=workspace, source="sidebar", action="order", reference="OLD", outcome="found"
@@ -851,4 +861,4 @@ def test_the_previous_release_still_records_lookups_during_a_rollout(workspace):
             [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields],
         )
     old = LookupRecord.objects.get(reference="OLD")
-    assert (old.stale, old.resolved_by) == (False, "")
+    assert (old.stale, old.resolved_by, old.automatic) == (False, "", False)

@@ -50,7 +50,8 @@ def setup(sandbox_url: str, agents: int) -> dict:
     from accounts.api_keys import api_key_create
     from accounts.models import Workspace
     from accounts.services import account_connect
-    from karla_sidebar.launch import MAX_LIFETIME_SECONDS, launch_token_mint
+    from karla_sidebar.armincx import launch_token_mint
+    from karla_sidebar.launch import MAX_LIFETIME_SECONDS
 
     workspace = Workspace.objects.create(slug="bench", name="Bench Workspace")
     account = account_connect(

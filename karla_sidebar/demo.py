@@ -16,8 +16,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.models import Workspace
+from karla_sidebar.armincx import launch_token_mint
 from karla_sidebar.languages import supported_language
-from karla_sidebar.launch import launch_token_mint
 
 DEMO_PASSWORD = "karla-demo"  # noqa: S105 (the documented demo login, seeded only with DEBUG on)
 DEMO_WORKSPACE = "demo"

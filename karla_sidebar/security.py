@@ -36,7 +36,7 @@ def sidebar_frame_ancestors() -> list[str]:
 def sidebar_frameable(view):
     """Let the configured ArminCX origins frame this view's responses, error pages included.
 
-    Put it outermost, above ``sidebar_session_required``, so the 401 is framable too.
+    Put it outermost, above ``sidebar_access.sidebar_session_required``, so the 401 is framable too.
     """
 
     def render(request, *args, **kwargs):

@@ -36,21 +36,22 @@ from karla_sidebar.gokarla import (
 )
 from karla_sidebar.http_errors import status_for
 from karla_sidebar.languages import browser_language
-from karla_sidebar.launch import (
-    SIDEBAR_TOKEN_HEADER,
-    LaunchRefused,
-    SidebarSession,
-    launch_token_verify,
-    session_expired_html,
-    sidebar_session_checked,
-    sidebar_session_required,
-    sidebar_session_start,
-    sidebar_token_issue,
-)
+from karla_sidebar.launch import LaunchRefused, launch_token_verify
 from karla_sidebar.models import LookupRecord
 from karla_sidebar.replies import reply_text
 from karla_sidebar.security import sidebar_frame_origins, sidebar_frameable
 from karla_sidebar.shipment_index import record_versions, shipment_index_changed
+from karla_sidebar.sidebar_access import (
+    session_expired_html,
+    sidebar_session_checked,
+    sidebar_session_required,
+)
+from karla_sidebar.sidebar_session import (
+    SIDEBAR_TOKEN_HEADER,
+    SidebarSession,
+    sidebar_session_start,
+    sidebar_token_issue,
+)
 
 logger = logging.getLogger("karla_sidebar.sidebar")
 

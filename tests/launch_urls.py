@@ -4,8 +4,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.urls import path
 
-from karla_sidebar.launch import sidebar_session_required
 from karla_sidebar.security import sidebar_frameable
+from karla_sidebar.sidebar_access import sidebar_session_required
 
 
 def plain(request):

@@ -374,7 +374,8 @@ def test_lead_cannot_reveal_or_rotate_the_secret(leo_client, workspace):
 
 
 def test_rotation_keeps_the_previous_secret_valid_for_the_grace_period(alice_client, workspace):
-    from karla_sidebar.launch import launch_token_mint, launch_token_verify
+    from karla_sidebar.armincx import launch_token_mint
+    from karla_sidebar.launch import launch_token_verify
 
     old_token = launch_token_mint(workspace=workspace, agent_id="a-1", agent_name="Ada")
     response = alice_client.post(SIDEBAR_TAB + "rotate/", follow=True)

@@ -25,7 +25,7 @@ import jwt
 import pytest
 from django.core.management import call_command
 
-from karla_sidebar.launch import launch_token_mint
+from karla_sidebar.armincx import launch_token_mint
 from tests.browser import (
     CHROMIUM_ARGS,
     TIMEOUT_MS,

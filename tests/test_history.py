@@ -22,10 +22,11 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from accounts.models import GoKarlaAccount
+from karla_sidebar.armincx import launch_token_mint
 from karla_sidebar.history import lookup_record_purge
 from karla_sidebar.history.selectors import lookup_summary
-from karla_sidebar.launch import SIDEBAR_TOKEN_HEADER, launch_token_mint
 from karla_sidebar.models import LookupRecord
+from karla_sidebar.sidebar_session import SIDEBAR_TOKEN_HEADER
 
 HISTORY = "/settings/integrations/gokarla/history/"
 EXPORT = "/settings/integrations/gokarla/history/export.csv"

@@ -14,9 +14,9 @@ from django.utils import timezone, translation
 
 from accounts.models import ReplyTemplate
 from karla_sidebar import formatting
+from karla_sidebar.armincx import launch_token_mint
 from karla_sidebar.gokarla import Eta, OrderStatus, ShipmentStatus
 from karla_sidebar.languages import browser_language, sidebar_language, supported_language
-from karla_sidebar.launch import SIDEBAR_TOKEN_HEADER, launch_token_mint
 from karla_sidebar.replies import (
     DEFAULTS,
     KINDS,
@@ -27,6 +27,7 @@ from karla_sidebar.replies import (
     reply_text,
     template_errors,
 )
+from karla_sidebar.sidebar_session import SIDEBAR_TOKEN_HEADER
 
 SIDEBAR_TAB = "/settings/integrations/gokarla/sidebar/"
 HEADER = f"HTTP_{SIDEBAR_TOKEN_HEADER.upper().replace('-', '_')}"

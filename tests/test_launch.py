@@ -21,13 +21,12 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from accounts.models import Workspace
-from karla_sidebar.launch import (
+from karla_sidebar.armincx import launch_token_mint
+from karla_sidebar.launch import LaunchRefused, launch_token_verify
+from karla_sidebar.sidebar_session import (
     SIDEBAR_TOKEN_HEADER,
-    LaunchRefused,
     SidebarSession,
     SidebarTokenInvalid,
-    launch_token_mint,
-    launch_token_verify,
     sidebar_session_start,
     sidebar_token_issue,
     sidebar_token_verify,

@@ -7,9 +7,9 @@ from html import unescape
 import pytest
 
 from accounts.services import account_connect
-from karla_sidebar.launch import SIDEBAR_TOKEN_HEADER
 from karla_sidebar.models import LookupRecord, ShipmentIndexEntry
 from karla_sidebar.shipment_index import shipment_index_update
+from karla_sidebar.sidebar_session import SIDEBAR_TOKEN_HEADER
 from sandbox.server import make_server
 from tests.tokens import sidebar_token
 

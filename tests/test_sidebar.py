@@ -5,8 +5,9 @@ import re
 import jwt
 import pytest
 
-from karla_sidebar.launch import SIDEBAR_TOKEN_HEADER, launch_token_mint
+from karla_sidebar.armincx import launch_token_mint
 from karla_sidebar.models import LookupRecord
+from karla_sidebar.sidebar_session import SIDEBAR_TOKEN_HEADER
 from tests.tokens import launch_claims
 
 REFUSED = "This sidebar link has expired or is invalid. Reopen the conversation."

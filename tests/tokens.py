@@ -35,7 +35,7 @@ def launch_claims(**overrides) -> dict:
 
 def sidebar_token(workspace, **overrides) -> str:
     """A valid sidebar session token for an agent of that workspace."""
-    from karla_sidebar.launch import SidebarSession, sidebar_token_issue
+    from karla_sidebar.sidebar_session import SidebarSession, sidebar_token_issue
 
     fields = {
         "workspace_id": workspace.pk,

@@ -13,7 +13,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.urls import NoReverseMatch, reverse
 
 from accounts.models import Workspace
-from karla_sidebar.launch import MAX_LIFETIME_SECONDS, launch_token_mint
+from karla_sidebar.armincx import launch_token_mint
+from karla_sidebar.launch import MAX_LIFETIME_SECONDS
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 

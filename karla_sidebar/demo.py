@@ -72,7 +72,7 @@ def conversation(request):
 @never_cache
 @require_GET
 def launch_token(request):
-    """The host's side of resuming (DESIGN.md, "Host messages"): a fresh launch token for the
+    """The host's side of resuming (README, "Host messages"): a fresh launch token for the
     demo conversation, which the page posts to the sidebar as ``karla:launch-token``. Only
     the host page's own origin asks (same-origin fetch; the sidebar never calls this)."""
     workspace = _demo_workspace()

@@ -1,6 +1,6 @@
 """Which language the sidebar speaks, and the locale its dates, numbers and money follow.
 
-The sidebar's language is chosen once, at launch (DESIGN.md, "Sidebar launch"): the launch
+The sidebar's language is chosen once, at launch (README, "Languages"): the launch
 token's ``locale`` claim, else the workspace's default language (Sidebar tab), else the
 browser's (``Accept-Language``), else English. The sidebar session remembers it, so every
 later request renders in it and asks GoKarla in it. Settings pages follow LocaleMiddleware

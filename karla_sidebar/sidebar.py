@@ -322,7 +322,7 @@ def renew(request):
 @csrf_exempt  # no cookie authenticates here: the launch token in the body does
 @require_POST
 def resume(request):
-    """The session ended; the host (ArminCX) sent a fresh launch token (DESIGN.md, "Host
+    """The session ended; the host (ArminCX) sent a fresh launch token (README, "Host
     messages"): the same page goes on with a new sidebar token in the response header."""
     try:
         claims = launch_token_verify(request.POST.get("token", ""))

@@ -11,7 +11,7 @@ API keys (HTTP Basic ``username:token``): ``demo-shop``/``karla-demo-token``,
 ``demo-shop-viewer``/``karla-viewer-token`` (demo-shop, role viewer: reads, but may not write
 webhooks or post shipment events).
 
-demo-shop anchor orders (binding, see DESIGN.md "Sandbox"):
+demo-shop anchor orders (binding: the README, the demo and the tests rely on them):
 
 - ``1001`` in transit: Jane Doe, jane@example.com, Berlin; DHL ``00340434161094042557``;
   events oldest first, the middle one (ORDER_IN_PROCESSING) without ``time``, the newest

@@ -270,7 +270,7 @@ def test_admin_connects_an_account_with_the_keyboard_only(
 
 
 @pytest.mark.browser
-# The demo's sidebar secret is fixed by DESIGN.md ("demo-sidebar-secret", 19 bytes), so PyJWT
+# The demo's sidebar secret is a documented fixed value ("demo-sidebar-secret", 19 bytes), so PyJWT
 # warns that it is short when the demo page mints its launch token.
 @pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 def test_demo_conversation_sidebar_with_third_party_cookies_blocked(page, demo):

@@ -1,4 +1,4 @@
-"""The security checklist. Each section is one promise of DESIGN.md's security rules.
+"""The security checklist. Each section is one promise of the README's "Security" section.
 
 1. Launch tokens          5. Secrets never leave the server
 2. Sidebar tokens         6. Brute force

@@ -1,4 +1,4 @@
-// The demo's ArminCX stand-in: the host side of DESIGN.md's "Host messages". Only messages from
+// The demo's ArminCX stand-in: the host side of the README's "Host messages". Only messages from
 // the sidebar's frame and origin are taken; answers go to that origin only (never "*").
 (function () {
   "use strict";

@@ -137,7 +137,7 @@ document.addEventListener("submit", function (event) {
 // The sidebar. Its session: a short-lived token from the launch, sent in a header on every
 // HTMX request (no cookies, so third-party cookie blocking cannot break it) and renewed from
 // each response's header while the agent is active. When it ends, the host (ArminCX) is asked
-// for a fresh launch token (DESIGN.md, "Host messages") and the sidebar goes on in place.
+// for a fresh launch token (README, "Host messages") and the sidebar goes on in place.
 (function () {
   "use strict";
   var HEADER = "X-Karla-Sidebar-Token";

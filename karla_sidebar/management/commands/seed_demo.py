@@ -38,8 +38,8 @@ class Command(BaseCommand):
             raise CommandError("The demo needs the sandbox: set SANDBOX_ENABLED=1.")
         workspace, _ = Workspace.objects.update_or_create(
             slug=DEMO_WORKSPACE,
-            # English by default (DESIGN.md's labels hold in the demo); ?locale=de plays an
-            # agent whose ArminCX is in German.
+            # English by default, so that the labels the README names hold in the demo;
+            # ?locale=de plays an agent whose ArminCX is in German.
             defaults={
                 "name": "Demo Workspace",
                 "sidebar_secret": DEMO_SIDEBAR_SECRET,

@@ -364,47 +364,18 @@ def _summary(hits: list[Hit]) -> str:
 
 
 def _lookup(*, workspace, action, reference, account, actor: Actor, use_cache=True):
+    """Every lookup's one path: ask the chosen accounts, learn from their answers, keep the
+    hits the caller may see, and record one history row whatever happens."""
     started = time.perf_counter()
     reference = (reference or "").strip()
     record = record_new(workspace=workspace, action=action, reference=reference, actor=actor)
-    hits: list[Hit] = []
     try:
         accounts = _accounts_for(workspace, account)
         if len(accounts) == 1:
             record.account, record.account_label = accounts[0], accounts[0].label
-        several = len(accounts) > 1
-        entries = (
-            shipment_index_entries(accounts=accounts, reference=reference)
-            if action == LookupRecord.Action.SHIPMENT
-            else {}
-        )
-
-        def ask(account):
-            return _ask(
-                workspace, account, action, reference, use_cache, actor, entries.get(account.pk)
-            )
-
-        answers = list(_executor.map(_in_pool(ask), accounts)) if several else [ask(accounts[0])]
-        errors = []
-        for asked, account in zip(answers, accounts, strict=True):
-            hits.extend(asked.hits)
-            if asked.index is not None:
-                _index_learn(asked.index)
-            if asked.missed:
-                errors.append(shipment_not_found(account, actor, asked.asked_gokarla))
-            if asked.error is not None:
-                errors.append(asked.error)
-                if isinstance(asked.error, CredentialsRejected | AccessDenied):
-                    account_mark_failing(account=account, error=asked.error)
-        if actor.only_customer:
-            # Another customer's order reads exactly like one that does not exist.
-            by_id = {account.pk: account for account in accounts}
-            for hit in hits:
-                if not _same_customer(hit.customer_email, actor):
-                    errors.append(_not_found(action, by_id[hit.account_id], actor))
-            hits = [hit for hit in hits if _same_customer(hit.customer_email, actor)]
-        if not hits:
-            raise _worst(errors, action, several)
+        answers = _ask_all(workspace, accounts, action, reference, use_cache, actor)
+        _learn(answers, accounts)
+        hits = _ranked_hits(answers, accounts, action, actor)
     except LOOKUP_ERRORS as error:
         record.outcome = error.code
         record.upstream_status = error.status_code
@@ -413,14 +384,7 @@ def _lookup(*, workspace, action, reference, account, actor: Actor, use_cache=Tr
         record.outcome = LookupRecord.Outcome.INVALID_INPUT
         raise
     else:
-        record.outcome = LookupRecord.Outcome.FOUND
-        record.cached = all(hit.cached for hit in hits)
-        record.stale = any(hit.stale for hit in hits)
-        record.upstream_status = None if record.cached else 200
-        record.summary = storable(_summary(hits), 200)
-        record.resolved_by = hits[0].resolved_by
-        if len({hit.account_id for hit in hits}) == 1 and not record.account_id:
-            record.account_id, record.account_label = hits[0].account_id, hits[0].account_label
+        _record_found(record, hits)
         return LookupResult(
             action=action,
             reference=reference,
@@ -431,6 +395,70 @@ def _lookup(*, workspace, action, reference, account, actor: Actor, use_cache=Tr
     finally:
         record.latency_ms = round((time.perf_counter() - started) * 1000)
         record_save(record)
+
+
+def _ask_all(workspace, accounts, action, reference, use_cache, actor: Actor) -> list[_Asked]:
+    """The fan-out: each account's answer, in the order of ``accounts``; several accounts are
+    asked side by side in the pool. Get Shipment reads the shipment index first, once."""
+    entries = (
+        shipment_index_entries(accounts=accounts, reference=reference)
+        if action == LookupRecord.Action.SHIPMENT
+        else {}
+    )
+
+    def ask(account):
+        return _ask(
+            workspace, account, action, reference, use_cache, actor, entries.get(account.pk)
+        )
+
+    if len(accounts) == 1:
+        return [ask(accounts[0])]
+    return list(_executor.map(_in_pool(ask), accounts))
+
+
+def _learn(answers: list[_Asked], accounts: list[GoKarlaAccount]) -> None:
+    """What the answers teach, written by the asking thread: the shipment index, and which
+    accounts GoKarla refused for their credentials (the Accounts tab shows them failing)."""
+    for asked, account in zip(answers, accounts, strict=True):
+        if asked.index is not None:
+            _index_learn(asked.index)
+        if isinstance(asked.error, CredentialsRejected | AccessDenied):
+            account_mark_failing(account=account, error=asked.error)
+
+
+def _ranked_hits(answers: list[_Asked], accounts: list[GoKarlaAccount], action, actor: Actor):
+    """The hits the caller may see, in the accounts' order; none raises the error that
+    explains best why (a real failure before a not-found)."""
+    hits: list[Hit] = []
+    errors = []
+    for asked, account in zip(answers, accounts, strict=True):
+        hits.extend(asked.hits)
+        if asked.missed:
+            errors.append(shipment_not_found(account, actor, asked.asked_gokarla))
+        if asked.error is not None:
+            errors.append(asked.error)
+    if actor.only_customer:
+        # Another customer's order reads exactly like one that does not exist.
+        by_id = {account.pk: account for account in accounts}
+        for hit in hits:
+            if not _same_customer(hit.customer_email, actor):
+                errors.append(_not_found(action, by_id[hit.account_id], actor))
+        hits = [hit for hit in hits if _same_customer(hit.customer_email, actor)]
+    if not hits:
+        raise _worst(errors, action, len(accounts) > 1)
+    return hits
+
+
+def _record_found(record: LookupRecord, hits: list[Hit]) -> None:
+    """The history row of a lookup that found something."""
+    record.outcome = LookupRecord.Outcome.FOUND
+    record.cached = all(hit.cached for hit in hits)
+    record.stale = any(hit.stale for hit in hits)
+    record.upstream_status = None if record.cached else 200
+    record.summary = storable(_summary(hits), 200)
+    record.resolved_by = hits[0].resolved_by
+    if len({hit.account_id for hit in hits}) == 1 and not record.account_id:
+        record.account_id, record.account_label = hits[0].account_id, hits[0].account_label
 
 
 def order_lookup(*, workspace, reference, account=None, actor: Actor, use_cache=True):

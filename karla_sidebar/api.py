@@ -112,6 +112,7 @@ def _actor(api_key: ApiKey, customer_email: str = "") -> lookups.Actor:
 
 
 def _action(request, action: str):
+    """One workflow API call: authenticate the key, count it, read the body, look up, answer."""
     if request.method != "POST":
         return error_response(405, "method_not_allowed", gettext("Use POST."), Allow="POST")
     api_key = _bearer_key(request)
@@ -122,61 +123,72 @@ def _action(request, action: str):
             gettext("Send a valid workflow API key as 'Authorization: Bearer <key>'."),
             WWW_Authenticate='Bearer realm="karla-sidebar"',
         )
-    workspace, actor = api_key.workspace, _actor(api_key)
-    wait = rate_limit_hit(
-        key=f"api:{api_key.pk}",
-        limit=settings.API_RATE_LIMIT,
-        window=settings.API_RATE_LIMIT_WINDOW_SECONDS,
-    )
     try:
-        if wait is not None:
-            raise TooManyRequests(
-                gettext(
-                    "Too many requests for this API key (at most %(limit)s in %(seconds)s "
-                    "seconds). Try again after the Retry-After seconds."
-                )
-                % {
-                    "limit": settings.API_RATE_LIMIT,
-                    "seconds": settings.API_RATE_LIMIT_WINDOW_SECONDS,
-                },
-                retry_after=wait,
-            )
-        body = _parse_body(request)
-        if api_key.requires_customer_email and not body["customer_email"]:
-            raise InvalidRequest(
-                gettext(
-                    '"customer_email" is required with this API key: it answers only for the '
-                    "customer named."
-                )
-            )
+        _count_call(api_key)
+        body = _request_body(request, api_key)
     except LookupRefused as error:
         lookups.lookup_refused(
-            workspace=workspace,
+            workspace=api_key.workspace,
             action=action,
             reference=_raw_reference(request),
-            actor=actor,
+            actor=_actor(api_key),
             error=error,
         )
         return _error(error)
     lookup = lookups.shipment_lookup if action == "shipment" else lookups.order_lookup
     try:
         result = lookup(
-            workspace=workspace,
+            workspace=api_key.workspace,
             reference=body["reference"],
             account=body["account"],
             actor=_actor(api_key, body["customer_email"]),
         )
     except (*LOOKUP_ERRORS, NotInWorkspace) as error:
         return _error(error)
-    hit = result.first
-    if action == "shipment":
-        return JsonResponse(
-            {"shipment": shipment_json(hit.record), **source_json(hit), **resolution_json(hit)}
-        )
-    newest = lookups.newest_first(result.hits)[0]
-    return JsonResponse(
-        {"order": order_json(newest.record), "matches": len(result.hits), **source_json(newest)}
+    return JsonResponse(_result_json(action, result))
+
+
+def _count_call(api_key: ApiKey) -> None:
+    """Count the call against the key's rate limit; TooManyRequests over it."""
+    wait = rate_limit_hit(
+        key=f"api:{api_key.pk}",
+        limit=settings.API_RATE_LIMIT,
+        window=settings.API_RATE_LIMIT_WINDOW_SECONDS,
     )
+    if wait is not None:
+        raise TooManyRequests(
+            gettext(
+                "Too many requests for this API key (at most %(limit)s in %(seconds)s "
+                "seconds). Try again after the Retry-After seconds."
+            )
+            % {
+                "limit": settings.API_RATE_LIMIT,
+                "seconds": settings.API_RATE_LIMIT_WINDOW_SECONDS,
+            },
+            retry_after=wait,
+        )
+
+
+def _request_body(request, api_key: ApiKey) -> dict:
+    """The body's fields, checked as this key needs them; InvalidRequest otherwise."""
+    body = _parse_body(request)
+    if api_key.requires_customer_email and not body["customer_email"]:
+        raise InvalidRequest(
+            gettext(
+                '"customer_email" is required with this API key: it answers only for the '
+                "customer named."
+            )
+        )
+    return body
+
+
+def _result_json(action: str, result: lookups.LookupResult) -> dict:
+    """The answer's body: the shipment found, or the newest of the orders found."""
+    if action == "shipment":
+        hit = result.first
+        return {"shipment": shipment_json(hit.record), **source_json(hit), **resolution_json(hit)}
+    newest = lookups.newest_first(result.hits)[0]
+    return {"order": order_json(newest.record), "matches": len(result.hits), **source_json(newest)}
 
 
 def _raw_reference(request) -> str:

@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -66,6 +67,21 @@ def api_key_authenticate(*, key: str) -> ApiKey | None:
 
 def api_key_list(*, workspace: Workspace) -> QuerySet[ApiKey]:
     return ApiKey.objects.filter(workspace=workspace)
+
+
+# A revoked key stays in the list this long (someone may ask why a workflow stopped), then
+# moves to a folded list of its own.
+REVOKED_LISTED_DAYS = 30
+
+
+def api_key_lists(*, workspace: Workspace) -> tuple[list[ApiKey], list[ApiKey]]:
+    """The keys the API keys tab lists (active ones, then those revoked in the last
+    REVOKED_LISTED_DAYS days) and, apart, those revoked before."""
+    since = timezone.now() - timedelta(days=REVOKED_LISTED_DAYS)
+    listed, earlier = [], []
+    for key in api_key_list(workspace=workspace):
+        (earlier if key.revoked_at and key.revoked_at < since else listed).append(key)
+    return listed, earlier
 
 
 def api_key_get(*, workspace: Workspace, key_id) -> ApiKey:

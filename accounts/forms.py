@@ -7,6 +7,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy
 
+from accounts.advice import in_token_field, in_token_update
 from accounts.connection import endpoint_candidates
 from accounts.errors import DuplicateAccount
 from accounts.throttle import client_address, login_failed, login_locked, login_succeeded
@@ -140,7 +141,7 @@ class AccountConnectForm(forms.Form):
             field = "username"
         else:
             field = self.ERROR_FIELDS.get(error.code)
-        self.add_error(field, error.message)
+        self.add_error(field, in_token_field(error) if field == "api_token" else error.message)
 
 
 def _credential(value: str) -> str:
@@ -160,12 +161,16 @@ class TokenUpdateForm(forms.Form):
         ),
     )
 
+    def __init__(self, *args, username: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.username = username
+
     def clean_api_token(self):
         token = self.cleaned_data["api_token"]
         return _credential(token) if token else token
 
     def add_gokarla_error(self, error: GoKarlaError) -> None:
-        self.add_error("api_token", error.message)
+        self.add_error("api_token", in_token_update(error, username=self.username))
 
 
 class ApiKeyForm(forms.Form):
@@ -199,18 +204,34 @@ class ThrottledLogin:
         address = client_address(self.request) if self.request else ""
         if login_locked(username=username, address=address):
             self.locked = True
+            self._point_at_error()
             raise forms.ValidationError(self.error_messages["locked"], code="locked")
         try:
             cleaned = super().clean()
         except forms.ValidationError:
             login_failed(username=username, address=address)
+            self._point_at_error()
             raise
         login_succeeded(username=username, address=address)
         return cleaned
 
+    # The id of the element that shows the refusal, when the page has one for it.
+    error_element_id = ""
+
+    def _point_at_error(self):
+        """A refusal concerns both fields: each points at the one message that says why."""
+        if not self.error_element_id:
+            return
+        for name in ("username", "password"):
+            self.fields[name].widget.attrs.update(
+                {"aria-invalid": "true", "aria-describedby": self.error_element_id}
+            )
+
 
 class ThrottledAuthenticationForm(ThrottledLogin, AuthenticationForm):
-    """Django's login form, throttled."""
+    """Django's login form, throttled (templates/registration/login.html)."""
+
+    error_element_id = "login-error"
 
 
 class ThrottledAdminAuthenticationForm(ThrottledLogin, AdminAuthenticationForm):

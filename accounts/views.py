@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
-from accounts import api_keys, selectors, services
+from accounts import advice, api_keys, selectors, services
 from accounts.access import SESSION_KEY, workspace_required
 from accounts.errors import DuplicateAccount
 from accounts.forms import (
@@ -45,10 +45,11 @@ def _accounts_context(request, **extra):
     }
 
 
-def _list_response(request, flash: str = "", error: str = ""):
-    """After a change: HTMX gets the refreshed list; a plain form post is redirected."""
+def _list_response(request, flash: str = "", error: str = "", *, changed: int | None = None):
+    """After a change: HTMX gets the refreshed list, focus going to the ``changed`` account's
+    row (or, when it is gone, to the message); a plain form post is redirected."""
     if request.htmx:
-        context = _accounts_context(request, flash=flash, flash_error=error)
+        context = _accounts_context(request, flash=flash, flash_error=error, changed=changed)
         response = render(request, f"{ACCOUNTS_PAGE}#accounts-list", context)
         response = reswap(retarget(response, "#accounts-list"), "outerHTML")
         return trigger_client_event(response, "accountsChanged")
@@ -101,7 +102,7 @@ def account_add(request):
             }
             if form.url_notes:
                 flash += " " + " ".join(form.url_notes)
-            return _list_response(request, flash=flash)
+            return _list_response(request, flash=flash, changed=account.pk)
     status = 422 if form.is_bound else 200  # bound here means refused: shown with its errors
     return _dialog(request, "accounts/account-add.html", {"form": form}, status=status)
 
@@ -113,11 +114,13 @@ def account_test(request, account_id):
     try:
         services.account_test(account=account, actor=request.user)
     except GoKarlaError as error:
-        return _list_response(request, error=f"{account.label}: {error.message}")
+        message = f"{account.label}: {advice.after_test(error)}"
+        return _list_response(request, error=message, changed=account.pk)
     return _list_response(
         request,
         flash=gettext("%(label)s: connection works (%(shop)s).")
         % {"label": account.label, "shop": account.shop_name},
+        changed=account.pk,
     )
 
 
@@ -125,13 +128,14 @@ def account_test(request, account_id):
 @workspace_required(admin=True)
 def account_token(request, account_id):
     account = selectors.account_get(workspace=request.workspace, account_id=account_id)
-    form = TokenUpdateForm(request.POST or None)
+    form = TokenUpdateForm(request.POST or None, username=account.username)
     if request.method == "POST" and form.is_valid():
         token = form.cleaned_data["api_token"]
         if not token:
             return _list_response(
                 request,
                 flash=gettext("%(label)s: kept the current token.") % {"label": account.label},
+                changed=account.pk,
             )
         try:
             services.account_update_token(account=account, token=token, actor=request.user)
@@ -141,6 +145,7 @@ def account_token(request, account_id):
             return _list_response(
                 request,
                 flash=gettext("%(label)s: token updated and verified.") % {"label": account.label},
+                changed=account.pk,
             )
     status = 422 if form.is_bound else 200
     return _dialog(
@@ -154,7 +159,9 @@ def account_make_default(request, account_id):
     account = selectors.account_get(workspace=request.workspace, account_id=account_id)
     services.account_make_default(account=account, actor=request.user)
     return _list_response(
-        request, flash=gettext("%(label)s is now the default account.") % {"label": account.label}
+        request,
+        flash=gettext("%(label)s is now the default account.") % {"label": account.label},
+        changed=account.pk,
     )
 
 
@@ -182,10 +189,13 @@ def switch_workspace(request):
 
 
 def _api_keys_tab(request, *, form=None, new_key="", status=200):
+    listed, revoked_earlier = api_keys.api_key_lists(workspace=request.workspace)
     context = {
         "tab": "api-keys",
         "can_change": request.membership.is_admin,
-        "api_keys": api_keys.api_key_list(workspace=request.workspace),
+        "api_keys": listed,
+        "revoked_earlier": revoked_earlier,
+        "revoked_days": api_keys.REVOKED_LISTED_DAYS,
         "form": form or ApiKeyForm(),
         "new_key": new_key,
         "api_base": request.build_absolute_uri("/api/v1/actions/"),

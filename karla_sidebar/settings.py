@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.humanize",
+    "django.forms",  # its widget templates, for FORM_RENDERER's use of TEMPLATES
     # PostgreSQL's index types and operator classes (the history's trigram indexes); nothing
     # of it runs on SQLite.
     "django.contrib.postgres",
@@ -173,6 +174,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# Every form field is drawn by templates/form-field.html (karla_sidebar/form_rendering.py).
+FORM_RENDERER = "karla_sidebar.form_rendering.FormRenderer"
 
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:

@@ -127,10 +127,11 @@ def cookie_probe(target, name: str) -> set[str]:
     return {pair.split("=", 1)[0] for pair in cookies.split("; ") if pair}
 
 
-def tab_until_focused(page, locator, *, max_presses: int = 25) -> None:
-    """Press Tab until ``locator`` has the keyboard focus (as a keyboard user would)."""
+def tab_until_focused(page, locator, *, max_presses: int = 25, key: str = "Tab") -> None:
+    """Press Tab (or ``key``: Shift+Tab) until ``locator`` has the keyboard focus (as a
+    keyboard user would)."""
     for _ in range(max_presses):
-        page.keyboard.press("Tab")
+        page.keyboard.press(key)
         if locator.evaluate("element => element === document.activeElement"):
             return
     raise AssertionError(f"{locator} not reached with {max_presses} presses of Tab")

@@ -241,21 +241,25 @@ def test_admin_connects_an_account_with_the_keyboard_only(
     expect(dialog).to_be_visible()
     expect(url).to_have_value(sandbox_settings.url)
     expect(username).to_have_value("demo-shop")
-    expect(token).to_have_value("")
+    # The refused token is back in its field (the browser kept it), selected: typing replaces it.
+    expect(token).to_have_value("wrong-token")
     expect(token).to_have_attribute("aria-invalid", "true")
     expect(token).to_be_focused()  # the field to fix, ready for typing
+    assert token.evaluate("t => t.selectionStart === 0 && t.selectionEnd === t.value.length")
 
     # The right token, Connect reached with Tab: the dialog closes, the list shows the account.
     page.keyboard.type("karla-demo-token")
     tab_until_focused(page, dialog.get_by_role("button", name="Connect"))
     page.keyboard.press("Enter")
     expect(page.locator("dialog#dialog")).to_be_hidden()
-    expect(accounts.get_by_role("row", name=re.compile("Demo Shop"))).to_be_visible()
+    row = accounts.get_by_role("row", name=re.compile("Demo Shop"))
+    expect(row).to_be_visible()
     expect(accounts).to_contain_text("Connected Demo Shop")
+    expect(row.get_by_role("rowheader")).to_be_focused()  # on what changed
     assert page.evaluate("window.karlaTestMarker") == "no reload"
 
     # Escape closes the dialog; focus goes back to the link that opened it.
-    expect(add_account).to_be_focused()
+    tab_until_focused(page, add_account, key="Shift+Tab")
     page.keyboard.press("Enter")
     expect(dialog).to_be_visible()
     expect(url).to_be_focused()
@@ -484,8 +488,9 @@ def test_account_pages_opened_on_their_own_post_as_plain_forms(
 
     page.goto(f"{live_server.url}{ACCOUNTS}add/")
     page.get_by_role("button", name="Connect").click()  # nothing filled in
-    expect(page.locator("#id_url-error")).to_be_visible()  # the page again, with its errors
+    expect(page.locator("#id_url_error")).to_be_visible()  # the page again, with its errors
     expect(page).to_have_url(f"{live_server.url}{ACCOUNTS}add/")
+    expect(page.get_by_label("GoKarla URL")).to_be_focused()  # the first field to fix
 
 
 @pytest.mark.browser

@@ -35,6 +35,19 @@ document.addEventListener("submit", function (event) {
   if (form && !window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
 }, true);
 
+// The history's period: a preset clears the custom dates; a date typed chooses "Custom dates".
+// (In the capture phase, so the form is sent, by htmx or not, as it then reads.)
+document.addEventListener("change", function (event) {
+  var form = event.target.form;
+  var period = form && form.querySelector("select[data-period]");
+  if (!period) { return; }
+  if (event.target === period && period.value !== "custom") {
+    form.querySelectorAll("[data-custom-date]").forEach(function (input) { input.value = ""; });
+  } else if (event.target.hasAttribute("data-custom-date")) {
+    period.value = "custom";
+  }
+}, true);
+
 // Shared by every page: copy buttons. <button data-copy="#element-id"> or data-copy-text="…".
 // Inside an iframe the Clipboard API needs the host's allow="clipboard-write"; without it the
 // older copy command is tried, and as a last resort the text is shown selected to copy by hand.
@@ -96,15 +109,39 @@ document.addEventListener("submit", function (event) {
 })();
 
 // Settings pages: open the shared <dialog> when HTMX loads a form into it, close it after a
-// successful change. Without JavaScript every link and form works as a plain page.
+// successful change, and put the focus where the change shows. Without JavaScript every link
+// and form works as a plain page.
 (function () {
   "use strict";
+  var kept = null;  // the secrets typed into the dialog, while the server answers
   function dialog() { return document.getElementById("dialog"); }
 
   function focusFirst(container) {
     var target = container.querySelector("[aria-invalid=true]") ||
+      container.querySelector("[data-initial-focus]") ||
       container.querySelector("input:not([type=hidden]), select, textarea, button[type=submit]");
-    if (target) { target.focus(); }
+    if (!target) { return; }
+    target.focus();
+    if (target.type === "password" && target.value) { target.select(); }  // typing replaces it
+  }
+
+  // A refused form comes back without what was typed into its password fields (the server
+  // never sends a token back): the browser puts it back, so a second try needs no new paste.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.target.id !== "dialog-body") { return; }
+    kept = {};
+    event.detail.target.querySelectorAll("input[type=password]").forEach(function (input) {
+      if (input.value) { kept[input.name] = input.value; }
+    });
+  });
+
+  function restoreKept(container, status) {
+    var secrets = kept;
+    kept = null;
+    if (!secrets || status !== 422) { return; }
+    container.querySelectorAll("input[type=password]").forEach(function (input) {
+      if (!input.value && secrets[input.name]) { input.value = secrets[input.name]; }
+    });
   }
 
   function closeDialog() {
@@ -115,9 +152,25 @@ document.addEventListener("submit", function (event) {
   document.addEventListener("htmx:afterSwap", function (event) {
     var d = dialog();
     if (!d || event.detail.target.id !== "dialog-body") { return; }
+    restoreKept(event.detail.target, event.detail.xhr.status);
     if (!d.open) { d.showModal(); }
     focusFirst(d);
   });
+
+  // After a change the list comes back: the focus goes to the changed account's row, or to
+  // the message when the account is gone (the dialog that asked has closed by then).
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (event.detail.target.id !== "accounts-list") { return; }
+    var target = document.querySelector("#accounts-list [data-focus]");
+    if (target) { target.focus(); }
+  });
+
+  // A page that opens after a change (without JavaScript's swaps, or a plain form) says what
+  // happened: its message takes the focus.
+  // A form refused without JavaScript's help opens with the focus on the field to fix.
+  var first = document.querySelector("[data-focus-on-load]") ||
+    document.querySelector("main form:not([role=search]) [aria-invalid=true]");
+  if (first) { first.focus(); }
 
   document.addEventListener("accountsChanged", closeDialog);
 

@@ -1,6 +1,7 @@
 """Workspaces (the tenant boundary), their members, and their connected GoKarla accounts."""
 
 import secrets
+from urllib.parse import quote
 
 from django.conf import settings
 from django.db import models
@@ -35,6 +36,17 @@ class Workspace(models.Model):
     sidebar_secret_generation = models.PositiveIntegerField(default=1)
     # The sidebar's language when ArminCX's launch names none ("" → the agent's browser's).
     sidebar_language = models.CharField(max_length=10, blank=True, default="")
+    # Parts of an order or shipment card agents do not see (``SIDEBAR_SECTIONS``' keys, comma
+    # separated): "" shows them all, and a section added later shows until an admin hides it.
+    # Defaults in the database too, for servers on the previous release during a deploy.
+    sidebar_hidden_sections = models.CharField(
+        max_length=200, blank=True, default="", db_default=""
+    )
+    # Where a conversation opens in ArminCX, "{conversation}" standing for its id: the
+    # history links each lookup's conversation there ("" → no link).
+    conversation_url_pattern = models.CharField(
+        max_length=300, blank=True, default="", db_default=""
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -42,6 +54,30 @@ class Workspace(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def sidebar_sections(self) -> dict[str, bool]:
+        """Whether agents see each section of the cards: ``{"customer": True, …}``."""
+        hidden = set(self.sidebar_hidden_sections.split(","))
+        return {section: section not in hidden for section in SIDEBAR_SECTIONS}
+
+    def conversation_url(self, conversation: str) -> str:
+        """The conversation's address in ArminCX, or "" without a pattern (or an id)."""
+        if not (self.conversation_url_pattern and conversation):
+            return ""
+        return self.conversation_url_pattern.replace(
+            CONVERSATION_PLACEHOLDER, quote(conversation, safe="")
+        )
+
+
+# The sections of the sidebar's cards an admin may hide from agents (Sidebar tab).
+SIDEBAR_SECTIONS = {
+    "customer": gettext_lazy("Customer (name and e-mail)"),
+    "address": gettext_lazy("Shipping address"),
+    "line_items": gettext_lazy("Line items"),
+    "events": gettext_lazy("All tracking events (the last event always shows)"),
+}
+CONVERSATION_PLACEHOLDER = "{conversation}"
 
 
 class Membership(models.Model):

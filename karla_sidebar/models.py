@@ -123,8 +123,10 @@ class LookupRecord(models.Model):
         ordering = ["-created_at", "-id"]
         # The history page filters by workspace and time first. The time index also carries
         # every column the page filters or counts by but the free-text ones, so the summary
-        # and the chart of any mix of date, outcome, action, source and account read the
-        # index, not the table. The account index serves the labels of removed accounts;
+        # and the chart of any mix of date, outcome, action, source, account and "automatic"
+        # read the index, not the table; on PostgreSQL it includes the agent and the account
+        # label too, for the tables by agent and by account (SQLite has no INCLUDE: there
+        # they read the table). The account index serves the labels of removed accounts;
         # conversation and agent have their own. On SQLite, a partial latency index serves
         # the unfiltered summary (``lookup_summary`` says why; PostgreSQL groups with a hash
         # instead); on PostgreSQL, trigram indexes serve the "contains" filters.
@@ -138,7 +140,9 @@ class LookupRecord(models.Model):
                     "action",
                     "source",
                     "account",
+                    "automatic",
                 ],
+                include=["actor_id", "actor_name", "account_label"],
                 name="lookup_by_time",
             ),
             models.Index(
@@ -149,7 +153,7 @@ class LookupRecord(models.Model):
                 fields=["workspace", "account", "account_label"], name="lookup_by_account"
             ),
             VendorIndex(
-                fields=["workspace", "latency_ms", "outcome"],
+                fields=["workspace", "latency_ms", "outcome", "automatic"],
                 condition=EVERY_ROW,
                 name="lookup_by_latency",
                 vendor="sqlite",

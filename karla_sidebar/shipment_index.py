@@ -156,6 +156,7 @@ class IndexSummary:
     size: int = 0
     last_indexed_at: datetime | None = None  # when it last learnt of a shipment
     last_synced_at: datetime | None = None  # when sync_gokarla last finished for it
+    last_sync_error: str = ""  # why its last sync run failed ("" when it did not)
 
 
 def shipment_index_summaries(*, accounts: list[GoKarlaAccount]) -> dict[int, IndexSummary]:
@@ -170,14 +171,18 @@ def shipment_index_summaries(*, accounts: list[GoKarlaAccount]) -> dict[int, Ind
         .annotate(size=Count("id"), latest=Max("indexed_at"))
         .order_by()
     }
-    synced = dict(
-        ShipmentSync.objects.filter(**scope).values_list("account_id", "last_finished_at")
-    )
+    synced = {
+        account_id: (finished, error)
+        for account_id, finished, error in ShipmentSync.objects.filter(**scope).values_list(
+            "account_id", "last_finished_at", "last_error"
+        )
+    }
     return {
         account.pk: IndexSummary(
             size=stats.get(account.pk, {}).get("size", 0),
             last_indexed_at=stats.get(account.pk, {}).get("latest"),
-            last_synced_at=synced.get(account.pk),
+            last_synced_at=synced.get(account.pk, (None, ""))[0],
+            last_sync_error=synced.get(account.pk, (None, ""))[1],
         )
         for account in accounts
     }

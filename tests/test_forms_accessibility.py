@@ -143,3 +143,20 @@ def test_sidebar_tab_forms_refused(alice_client, workspace, url, data, errors):
     response = alice_client.post(f"/settings/integrations/gokarla/{url}", data)
     assert response.status_code == 422
     assert_errors_reach_the_reader(response, errors=errors)
+
+
+def test_history_filters_refused(leo_client, workspace):
+    params = {"date_from": "soon", "outcome": "exploded"}
+    for headers in ({}, HTMX):
+        response = leo_client.get("/settings/integrations/gokarla/history/", params, **headers)
+        assert response.status_code == 422
+        page = read(response)
+        # The results announce the errors (role=alert); each field's own message is where its
+        # aria-describedby points, present (empty) before any error so HTMX can fill it in.
+        for name in ("date_from", "outcome"):
+            assert page.ids[f"id_{name}_error"].text.strip()
+        if not headers:
+            ids = page.ids
+            for element in page.elements:
+                for target in element.attrs.get("aria-describedby", "").split():
+                    assert target in ids, target

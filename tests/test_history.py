@@ -12,6 +12,7 @@ from collections import Counter
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
@@ -329,21 +330,40 @@ def test_a_stale_answer_is_told_apart_from_a_cached_one(leo_client, workspace):
 @pytest.mark.parametrize(
     ("params", "period"),
     [
-        ({}, "all kept (the last 90 days)"),
+        ({"period": "all"}, "all kept (the last 90 days)"),
         ({"date_from": "2026-01-05"}, "since 5 Jan 2026"),
         ({"date_to": "2026-02-01"}, "until 1 Feb 2026"),
         ({"date_from": "2026-01-05", "date_to": "2026-02-01"}, "5 Jan 2026 – 1 Feb 2026"),
     ],
 )
 def test_the_summary_says_which_days_it_counts(leo_client, workspace, params, period):
-    """Unfiltered, the summary counts all the history kept while the chart shows 30 days:
-    each says its period."""
+    """The summary counts the chosen days, the chart shows at most 92 of them: each says
+    its period."""
     record(workspace)
     body = leo_client.get(HISTORY, params).content.decode()
     assert f'<span class="muted small" data-testid="summary-period">{period}</span>' in body
     assert "{#" not in body and "{%" not in body  # no template syntax shown as text
-    if not params:  # rows listed: their times' zone stands beside the column
+    if "period" in params:  # rows listed: their times' zone stands beside the column
         assert '<th scope="col">When <span class="muted small">(UTC)</span></th>' in body
+
+
+def test_without_a_period_the_page_shows_the_last_7_days(leo_client, workspace):
+    """The default period keeps the page quick whatever the history's length; a lead picks
+    30 days, all kept, or dates of their own."""
+    record(workspace, reference="TODAY", at=noon(0))
+    record(workspace, reference="WEEK", at=noon(6))
+    record(workspace, reference="OLDER", at=noon(7))
+    response = leo_client.get(HISTORY)
+    since = (timezone.localdate() - dt.timedelta(days=6)).isoformat()
+    assert response.context["form"].cleaned_data["date_from"].isoformat() == since
+    assert listed(response) == ["TODAY", "WEEK"]
+    assert '<option value="" selected>Last 7 days</option>' in response.content.decode()
+    assert listed(leo_client.get(HISTORY, {"period": "30"})) == ["TODAY", "WEEK", "OLDER"]
+    assert listed(leo_client.get(HISTORY, {"period": "all"})) == ["TODAY", "WEEK", "OLDER"]
+    # A link with dates (an older bookmark) chooses "Custom dates" and shows them.
+    custom = leo_client.get(HISTORY, {"date_from": _day(7), "date_to": _day(7)})
+    assert listed(custom) == ["OLDER"]
+    assert '<option value="custom" selected>Custom dates</option>' in custom.content.decode()
 
 
 def test_a_conversation_link_lists_all_lookups_of_that_conversation(leo_client, workspace):
@@ -467,8 +487,7 @@ def test_htmx_pagination_pushes_the_page_and_a_history_restore_gets_the_whole_pa
 def test_htmx_errors_update_the_fields_messages_out_of_band(leo_client, workspace):
     body = leo_client.get(HISTORY, {"date_from": "soon"}, **HTMX).content.decode()
     assert (
-        '<div id="id_date_from-error" class="field-error" hx-swap-oob="true">'
-        "Enter a valid date.</div>"
+        '<div id="id_date_from_error" class="error" hx-swap-oob="true">Enter a valid date.</div>'
     ) in body
 
 
@@ -477,7 +496,8 @@ def test_htmx_errors_update_the_fields_messages_out_of_band(leo_client, workspac
 
 @pytest.fixture
 def varied_history(workspace, acme_accounts):
-    """40 lookups with every filterable field varied; the list of rows as written."""
+    """40 lookups with every filterable field varied (the customer's orders automatic, as the
+    sidebar writes them); the list of rows as written."""
     shop, outlet = acme_accounts
     outcomes = ["found", "found", "not_found", "timeout", "found", "unavailable", "invalid_input"]
     accounts = [(shop, "Demo Shop"), (outlet, "Demo Outlet"), (None, "Old Shop"), (None, "")]
@@ -486,13 +506,15 @@ def varied_history(workspace, acme_accounts):
     for n in range(40):
         account, label = accounts[n % 4]
         actor_id, actor_name = agents[n % 3]
+        action = ["order", "shipment", "customer_orders"][n % 3 if n % 5 else 0]
         rows.append(
             record(
                 workspace,
                 at=noon(n % 20 * 3),
                 reference=f"{1000 + n}",
                 outcome=outcomes[n % 7],
-                action=["order", "shipment", "customer_orders"][n % 3 if n % 5 else 0],
+                action=action,
+                automatic=action == "customer_orders",
                 source="workflow" if n % 4 == 1 else "sidebar",
                 account=account,
                 account_label=label,
@@ -509,20 +531,35 @@ def _day(days_ago: int) -> str:
     return (timezone.localdate() - dt.timedelta(days=days_ago)).isoformat()
 
 
+def _since(days: int):
+    return lambda r: (
+        timezone.localtime(r.created_at).date()
+        >= timezone.localdate() - dt.timedelta(days=days - 1)
+    )
+
+
+ALL = {"period": "all"}
 FILTER_CASES = [
-    ({}, lambda r: True),
-    ({"outcome": "unsuccessful"}, lambda r: r.outcome != "found"),
-    ({"outcome": "timeout"}, lambda r: r.outcome == "timeout"),
-    ({"agent": "bob"}, lambda r: r.actor_name == "Bob Agent"),
-    ({"agent": "a-1"}, lambda r: r.actor_id == "a-1"),
+    ({}, _since(7)),
+    ({"period": "30"}, _since(30)),
+    (ALL, lambda r: True),
+    ({**ALL, "automatic": "on"}, lambda r: True),
     (
-        {"action": "shipment", "source": "sidebar"},
+        {"action": "customer_orders", "period": "30", "automatic": "on"},
+        lambda r: r.automatic and _since(30)(r),
+    ),
+    ({**ALL, "outcome": "unsuccessful"}, lambda r: r.outcome != "found"),
+    ({**ALL, "outcome": "timeout"}, lambda r: r.outcome == "timeout"),
+    ({**ALL, "agent": "bob"}, lambda r: r.actor_name == "Bob Agent"),
+    ({**ALL, "agent": "a-1"}, lambda r: r.actor_id == "a-1"),
+    (
+        {**ALL, "action": "shipment", "source": "sidebar"},
         lambda r: (r.action, r.source) == ("shipment", "sidebar"),
     ),
-    ({"source": "workflow"}, lambda r: r.source == "workflow"),
-    ({"account": "removed:Old Shop"}, lambda r: r.account_label == "Old Shop"),
-    ({"reference": "101"}, lambda r: "101" in r.reference),
-    ({"conversation": "c-3"}, lambda r: r.conversation == "c-3"),
+    ({**ALL, "source": "workflow"}, lambda r: r.source == "workflow"),
+    ({**ALL, "account": "removed:Old Shop"}, lambda r: r.account_label == "Old Shop"),
+    ({**ALL, "reference": "101"}, lambda r: "101" in r.reference),
+    ({**ALL, "conversation": "c-3"}, lambda r: r.conversation == "c-3"),
     (
         {"date_from": _day(10), "date_to": _day(3)},
         lambda r: (
@@ -544,12 +581,17 @@ FILTER_CASES = [
 def test_list_summary_chart_and_export_count_the_same_rows(
     leo_client, varied_history, params, matches
 ):
-    expected = [row for row in varied_history if matches(row)]
+    counted = [row for row in varied_history if params.get("automatic") or not row.automatic]
+    expected = [row for row in counted if matches(row)]
     assert expected, "each case matches something"
     response = leo_client.get(HISTORY, params)
     context = response.context
     summary = context["summary"]
     assert context["page"].paginator.count == summary.lookups == len(expected)
+    # The automatic lookups the totals leave out are counted apart.
+    apart = [row for row in varied_history if matches(row) and row not in counted]
+    assert summary.automatic_lookups == len(apart)
+    assert summary.automatic_found == sum(row.outcome == "found" for row in apart)
     assert sorted(listed(response)) == sorted(row.reference for row in expected)
 
     outcomes = Counter(row.outcome for row in expected)
@@ -560,6 +602,18 @@ def test_list_summary_chart_and_export_count_the_same_rows(
     exported = export_rows(leo_client, params)
     assert sorted(row["Reference"] for row in exported) == sorted(r.reference for r in expected)
     assert Counter(row["Outcome"] for row in exported) == outcomes
+
+    # The tables per agent and per account split the same rows.
+    by_agent = {group.key: group.lookups for group in context["by_agent"]}
+    assert by_agent == Counter(row.actor_id for row in expected)
+    by_account = {group.label: group.lookups for group in context["by_account"]}
+    assert by_account == Counter(row.account_label or "No single account" for row in expected)
+    for group in context["by_agent"]:
+        rows = [row for row in expected if row.actor_id == group.key]
+        assert group.found == sum(row.outcome == "found" for row in rows)
+        assert group.failures == sum(
+            row.outcome in ("timeout", "unavailable", "invalid_input") for row in rows
+        )
 
     # The chart shows the last 30 days of the same rows.
     start = context["chart"].start
@@ -578,7 +632,7 @@ def test_the_account_filter_lists_live_accounts_and_removed_labels(
         str(acme_accounts[1].pk): "Demo Outlet",
         "removed:Old Shop": "Old Shop (removed)",
     }
-    response = leo_client.get(HISTORY, {"account": shop.pk})
+    response = leo_client.get(HISTORY, {"account": shop.pk, **ALL, "automatic": "on"})
     assert sorted(listed(response)) == sorted(
         row.reference for row in varied_history if row.account_id == shop.pk
     )
@@ -621,6 +675,7 @@ def test_the_export_has_every_column_newest_first(leo_client, workspace, acme_ac
         "Cached",
         "Stale",
         "Found via",
+        "Automatic",
     ]
     assert dt.datetime.fromisoformat(newest["Time"]).tzinfo is not None
     assert {key: value for key, value in newest.items() if key != "Time"} == {
@@ -638,6 +693,7 @@ def test_the_export_has_every_column_newest_first(leo_client, workspace, acme_ac
         "Cached": "no",
         "Stale": "no",
         "Found via": "",
+        "Automatic": "no",
     }
 
 
@@ -687,15 +743,17 @@ def test_dates_are_days_in_the_servers_time_zone(leo_client, workspace, settings
 # The chart
 
 
-def test_the_chart_stacks_the_last_30_days_by_outcome(leo_client, workspace):
+def test_the_chart_stacks_the_days_by_outcome(leo_client, workspace):
     for outcome in ("found", "found", "timeout"):
         record(workspace, outcome=outcome, at=noon(0))
     record(workspace, outcome="not_found", at=noon(5))
-    record(workspace, outcome="found", at=noon(40))  # counted in the summary, not charted
-    response = leo_client.get(HISTORY)
+    record(workspace, outcome="found", at=noon(20))
+    record(workspace, outcome="found", at=noon(40))  # before the 30 days
+    response = leo_client.get(HISTORY, {"period": "30"})
     chart, body = response.context["chart"], response.content.decode()
-    assert len(chart.days) == 30 and chart.end == timezone.localdate()
-    assert chart.total == 4 and response.context["summary"].lookups == 5
+    # The lookups of these 30 days begin 20 days ago: the chart starts there.
+    assert len(chart.days) == 21 and chart.end == timezone.localdate()
+    assert chart.total == 5 == response.context["summary"].lookups
     today = chart.days[-1]
     assert (today.total, today.counts) == (3, (2, 0, 1))  # found, not found, timed out
     todays = [segment.title for segment in chart.segments if segment.x > chart.right - 40]
@@ -704,23 +762,57 @@ def test_the_chart_stacks_the_last_30_days_by_outcome(leo_client, workspace):
         assert f"<title>{title}</title>" in body
     assert 'class="bar outcome-timeout"' in body
     legend = re.search(r'<ul class="chart-legend".*?</ul>', body, re.S).group(0)
-    assert re.findall(r"</span>([^<]+)</li>", legend) == ["Found", "Not found", "Timed out"]
+    assert re.findall(r"</svg>([^<]+)</li>", legend) == ["Found", "Not found", "Timed out"]
     assert "<summary>Show as table</summary>" in body
     ticks = [value for _, value in chart.y_ticks]
     assert ticks == [0, 5]  # 3 lookups at most: a scale to 5, no middle line at "2" for 2.5
     row = f'<tr><th scope="row">{today.label}</th><td>2</td><td>0</td><td>1</td><td>3</td></tr>'
     assert row in body  # the table holds the chart's numbers: found, not found, timed out, total
-    assert body.count('<tr><th scope="row">') == 2  # days without lookups are left out
+    assert body.count('<tr><th scope="row">') == 3  # days without lookups are left out
+
+
+def test_failures_are_told_apart_by_a_pattern_not_by_colour_alone(leo_client, workspace):
+    """The shades of red of the failures differ in pattern too, in the bars and the legend
+    alike; found and not found stay plain."""
+    for outcome in ("found", "not_found", "timeout", "unavailable", "credentials_rejected"):
+        record(workspace, outcome=outcome)
+    body = leo_client.get(HISTORY).content.decode()
+    patterns = re.findall(r'<pattern id="pattern-(\w+)"[^>]*>.*?d="([^"]+)"', body)
+    assert [name for name, _ in patterns] == ["credentials_rejected", "unavailable", "timeout"]
+    assert len({shape for _, shape in patterns}) == 3  # each its own
+    css = (settings.BASE_DIR / "static" / "css" / "karla.css").read_text()
+    for name, _ in patterns:
+        assert f"svg .bar.outcome-{name} {{ fill: url(#pattern-{name}); }}" in css
+        assert f'<rect class="bar outcome-{name}" width="12" height="12"/>' in body  # legend
+
+
+@pytest.mark.parametrize(
+    ("at", "days"),
+    [
+        ([0], 7),  # today only: a week, not one bar at the end of an empty quarter
+        ([0, 3], 7),
+        ([12, 0], 13),  # from the first day with lookups
+        ([80, 0], 81),
+    ],
+)
+def test_the_chart_spans_the_lookups_when_they_begin_later(leo_client, workspace, at, days):
+    for days_ago in at:
+        record(workspace, at=noon(days_ago))
+    chart = leo_client.get(HISTORY, {"period": "all"}).context["chart"]
+    assert (len(chart.days), chart.end, chart.total) == (days, timezone.localdate(), len(at))
 
 
 @pytest.mark.parametrize(
     ("params", "days", "end"),
     [
+        ({}, 7, _day(0)),
+        ({"period": "30"}, 30, _day(0)),
+        ({"period": "all"}, 90, _day(0)),
         ({"date_from": _day(4)}, 5, _day(0)),
         ({"date_from": _day(200), "date_to": _day(100)}, 92, _day(100)),
-        ({"date_to": _day(10)}, 30, _day(10)),
+        ({"date_to": _day(10)}, 90, _day(10)),
         ({"date_from": _day(-3)}, 1, _day(-3)),  # a start in the future: that one day
-        ({"date_to": _day(-40)}, 30, _day(0)),  # an end in the future: the days so far
+        ({"date_to": _day(-40)}, 90, _day(0)),  # an end in the future: the days so far
         ({"date_from": _day(20), "date_to": _day(-10)}, 21, _day(0)),
     ],
 )
@@ -729,6 +821,183 @@ def test_the_chart_follows_the_chosen_range_up_to_92_days(leo_client, workspace,
     assert response.status_code == 200
     chart = response.context["chart"]
     assert (len(chart.days), chart.end.isoformat()) == (days, end)
+
+
+# Insight for leads: who and which account, automatic lookups apart, links, health
+
+
+def test_the_tables_by_agent_and_by_account_show_lookups_found_failures_and_median(
+    leo_client, workspace, acme_accounts
+):
+    shop = acme_accounts[0]
+    for latency, outcome in ((100, "found"), (200, "found"), (300, "timeout"), (1234, "not_found")):
+        record(
+            workspace, latency_ms=latency, outcome=outcome, account=shop, account_label="Demo Shop"
+        )
+    record(workspace, actor_id="a-2", actor_name="Bob Agent", account_label="Old Shop")
+    record(workspace, actor_id="key-1", actor_name="", source="workflow", outcome="no_account")
+    response = leo_client.get(HISTORY)
+    agents = {group.label: group for group in response.context["by_agent"]}
+    ada = agents["Ada Agent"]
+    assert (ada.key, ada.detail, ada.lookups, ada.found, ada.failures) == ("a-1", "a-1", 4, 2, 1)
+    assert (ada.found_percent, ada.median_ms) == (50.0, 200)
+    assert agents["key-1"].detail == ""  # an API key without a name: its id, once
+    accounts = {group.label: group for group in response.context["by_account"]}
+    assert (accounts["Demo Shop"].key, accounts["Demo Shop"].lookups) == (str(shop.pk), 4)
+    assert (accounts["Old Shop"].key, accounts["Old Shop"].detail) == (
+        "removed:Old Shop",
+        "removed",
+    )
+    assert accounts["No single account"].key == ""
+    assert response.context["by_account"][0].label == "Demo Shop"  # the busiest first
+
+    body = response.content.decode()
+    table = re.search(r'aria-labelledby="by-agent-heading">.*?</section>', body, re.S).group(0)
+    assert '<h3 id="by-agent-heading">By agent</h3>' in table
+    assert f'href="{HISTORY}?agent=a-1"' in table  # narrows the filters to Ada
+    assert '<td class="numeric">50%</td>' in table and "200 ms" in table
+    by_account = re.search(r'aria-labelledby="by-account-heading">.*?</section>', body, re.S)
+    assert f'href="{HISTORY}?account=removed%3AOld%20Shop"' in by_account.group(0)
+    # A row narrows the filters shown to itself; the others stay.
+    narrowed = leo_client.get(HISTORY, {"outcome": "found", "agent": "bob"}).content.decode()
+    assert f'href="{HISTORY}?outcome=found&amp;agent=a-2"' in narrowed
+
+
+def test_automatic_lookups_are_counted_apart_unless_included(leo_client, workspace):
+    record(workspace, reference="ASKED", latency_ms=100)
+    record(workspace, reference="NOT-FOUND", outcome="not_found", latency_ms=100)
+    record(
+        workspace,
+        reference="jane@example.com",
+        action="customer_orders",
+        automatic=True,
+        latency_ms=900,
+    )
+    record(workspace, reference="1001", automatic=True, outcome="timeout", latency_ms=900)
+    response = leo_client.get(HISTORY)
+    summary, body = response.context["summary"], response.content.decode()
+    assert (summary.lookups, summary.found, summary.median_ms) == (2, 1, 100)
+    assert (summary.automatic_lookups, summary.automatic_found) == (2, 1)
+    assert sorted(listed(response)) == ["ASKED", "NOT-FOUND"]
+    apart = re.search(
+        r'<p class="automatic-apart muted" data-testid="automatic-apart">(.*?)</p>', body, re.S
+    ).group(1)
+    assert "Not counted above: 2 automatic lookups (50% found)" in apart
+    assert f'href="{HISTORY}?automatic=on"' in apart
+    assert [group.lookups for group in response.context["by_agent"]] == [2]
+
+    included = leo_client.get(HISTORY, {"automatic": "on"})
+    summary = included.context["summary"]
+    assert (summary.lookups, summary.automatic_lookups, summary.median_ms) == (4, 0, 100)
+    assert len(listed(included)) == 4
+    assert included.content.decode().count('<span class="badge badge-grey">automatic</span>') == 2
+    assert 'id="id_automatic" checked' in included.content.decode()
+
+
+def test_conversations_link_out_to_armincx_through_the_workspace_s_pattern(leo_client, workspace):
+    record(workspace, reference="1001", conversation="c 42/7")
+    body = leo_client.get(HISTORY).content.decode()
+    assert f'href="{HISTORY}?conversation=c%2042/7"' in body  # its lookups here, as before
+    assert "Open in ArminCX" not in body  # no pattern set: no link out
+
+    workspace.conversation_url_pattern = "https://app.armincx.com/conversations/{conversation}"
+    workspace.save()
+    body = leo_client.get(HISTORY).content.decode()
+    link = (
+        '<a class="external" href="https://app.armincx.com/conversations/c%2042%2F7" '
+        'target="_blank" rel="noopener noreferrer">Open in ArminCX'
+    )
+    assert link in body
+
+
+def test_a_lead_sees_each_account_s_health(leo_client, workspace, acme_accounts, settings):
+    from django.utils import timezone as tz
+
+    from karla_sidebar.breaker import breaker_failure
+    from karla_sidebar.models import ShipmentSync
+
+    shop, outlet = acme_accounts
+    GoKarlaAccount.objects.filter(pk=shop.pk).update(
+        last_verified_at=tz.now() - dt.timedelta(hours=2),
+        webhook_status="active",
+        webhook_last_delivery_at=tz.now() - dt.timedelta(minutes=5),
+    )
+    GoKarlaAccount.objects.filter(pk=outlet.pk).update(
+        status="failing", last_error="GoKarla rejected the username or API token."
+    )
+    ShipmentSync.objects.create(
+        workspace=workspace, account=shop, last_finished_at=tz.now() - dt.timedelta(minutes=3)
+    )
+    ShipmentSync.objects.create(
+        workspace=workspace, account=outlet, last_error="GoKarla did not answer in time."
+    )
+    for _ in range(settings.BREAKER_FAILURES):
+        breaker_failure(account_id=outlet.pk)
+
+    body = leo_client.get(HISTORY).content.decode()
+    panel = re.search(r'<section class="card account-health".*?</section>', body, re.S).group(0)
+    rows = dict(re.findall(r'<th scope="row">(Demo \w+).*?</th>(.*?)</tr>', panel, re.S))
+    shop_row, outlet_row = rows["Demo Shop"], rows["Demo Outlet"]
+    for text in (
+        "Connected",
+        "2 hours ago",
+        "Flowing",
+        "active",
+        "Last delivery",
+        "5 minutes ago",
+        "3 minutes ago",
+    ):
+        assert text in shop_row, text
+    for text in (
+        "Needs attention",
+        "rejected the username",
+        "Paused",
+        "not registered",
+        "Last run failed",
+        "did not answer in time",
+    ):
+        assert text in outlet_row, text
+    # Only the whole page reads it: filtering (HTMX) swaps the results, not the panel.
+    assert "account-health" not in leo_client.get(HISTORY, **HTMX).content.decode()
+
+
+def test_the_export_is_in_the_viewer_s_time_zone_like_the_page(leo_client, workspace):
+    """The CSV is written after the view returned: its rows, bounds and times must still be
+    those of the viewer's zone (the karla_tz cookie), exactly as on the page."""
+    tokyo = ZoneInfo("Asia/Tokyo")
+    today = dt.datetime.now(tokyo).date()
+    start = dt.datetime.combine(today, dt.time.min, tokyo)
+    record(
+        workspace, reference="EARLY", at=start + dt.timedelta(minutes=30)
+    )  # the previous UTC day
+    record(workspace, reference="BEFORE", at=start - dt.timedelta(minutes=30))
+    leo_client.cookies["karla_tz"] = "Asia/Tokyo"
+    params = {"date_from": today.isoformat(), "date_to": today.isoformat()}
+    page = leo_client.get(HISTORY, params)
+    assert listed(page) == ["EARLY"]
+    assert (
+        '<th scope="col">When <span class="muted small">(Asia/Tokyo)</span></th>'
+        in page.content.decode()
+    )
+    shown = re.search(r'<time datetime="([^"]+)">', page.content.decode()).group(1)
+    rows = export_rows(leo_client, params)
+    assert [row["Reference"] for row in rows] == ["EARLY"]
+    assert rows[0]["Time"] == (start + dt.timedelta(minutes=30)).isoformat(timespec="seconds")
+    assert rows[0]["Time"].endswith("+09:00") and shown.startswith(rows[0]["Time"][:16])
+
+
+def test_the_export_s_header_is_in_the_viewer_s_language(leo_client, workspace):
+    from django.conf import settings as django_settings
+
+    record(workspace, cached=True)
+    leo_client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "de"
+    response = leo_client.get(EXPORT, {"period": "all"})
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    header, row = list(csv.reader(io.StringIO(text)))
+    assert header[:3] == ["Zeit", "Quelle", "Agent-ID"] and header[-1] == "Automatisch"
+    assert row[header.index("Zwischengespeichert")] == "ja"
+    assert row[header.index("Automatisch")] == "nein"
+    assert row[header.index("Ergebnis")] == "found"  # codes stay codes, for spreadsheets
 
 
 # Isolation

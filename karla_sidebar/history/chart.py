@@ -15,17 +15,21 @@ from django.utils.safestring import SafeString
 from karla_sidebar.formatting import date_label, day_label, month_day_label
 from karla_sidebar.models import LookupRecord
 
-# The chart shows the last CHART_DAYS days of the filtered range, or the chosen range up to
-# CHART_MAX_DAYS days (one bar per day stays readable at desktop width).
-CHART_DAYS = 30
+# The chart shows the chosen days, up to CHART_MAX_DAYS of them ending on the last (one bar
+# per day stays readable at desktop width); without a start, as many as the history keeps.
+# When the lookups in them begin later, it starts where they do, showing at least
+# CHART_MIN_DAYS (a short history is not one thin bar at the end of an empty month).
 CHART_MAX_DAYS = 92
+CHART_MIN_DAYS = 7
 CHART_WIDTH, CHART_HEIGHT = 960, 180
 CHART_TOP, CHART_RIGHT, CHART_BOTTOM, CHART_LEFT = 8, 20, 22, 36  # room for the axis labels
 
 
-def chart_range(*, filters: Mapping[str, Any], today: dt.date) -> tuple[dt.date, dt.date]:
-    """The days the chart shows: the last CHART_DAYS of the filtered range, or the chosen
-    range when one is set, at most CHART_MAX_DAYS ending on its last day (never empty).
+def chart_range(
+    *, filters: Mapping[str, Any], today: dt.date, kept_days: int
+) -> tuple[dt.date, dt.date]:
+    """The days the chart may show: the filtered range, at most CHART_MAX_DAYS ending on its
+    last day (never empty); without a start, the last ``kept_days`` (the retention).
 
     The range ends today at the latest: days that have not come yet hold no lookups (a range
     "to the end of the year" charts its days so far). Only a range wholly in the future
@@ -35,8 +39,32 @@ def chart_range(*, filters: Mapping[str, Any], today: dt.date) -> tuple[dt.date,
     end = min(filters.get("date_to") or today, today)
     if start and start > end:
         end = start
-    start = start or end - dt.timedelta(days=CHART_DAYS - 1)
+    start = start or end - dt.timedelta(days=kept_days - 1)
     return max(start, end - dt.timedelta(days=CHART_MAX_DAYS - 1)), end
+
+
+def chart_start(*, per_day: Mapping[dt.date, Mapping[str, int]], start: dt.date, end: dt.date):
+    """Where the chart starts: at ``start``, or later where the lookups begin (showing at
+    least CHART_MIN_DAYS up to ``end``)."""
+    first = min((day for day, counts in per_day.items() if any(counts.values())), default=None)
+    if first is None or first <= start:
+        return start
+    return max(start, min(first, end - dt.timedelta(days=CHART_MIN_DAYS - 1)))
+
+
+# Failures and refusals are told apart by a pattern as well as by their colour (several are
+# shades of red): each its own, drawn in an 8 × 8 tile over the outcome's colour.
+PATTERNS = {
+    "credentials_rejected": "M-2 2l4-4M0 8l8-8M6 10l4-4",  # diagonal up
+    "access_denied": "M-2 6l4 4M0 0l8 8M6 -2l4 4",  # diagonal down
+    "unavailable": "M0 2h8M0 6h8",  # horizontal
+    "timeout": "M2 2h.01M6 6h.01M6 2h.01M2 6h.01",  # dots
+    "unexpected_response": "M0 0l8 8M8 0l-8 8",  # crossed
+    "not_gokarla_api": "M2 0v8M6 0v8",  # vertical
+    "invalid_input": "M4 0v8M0 4h8",  # grid
+    "rate_limited": "M0 8l8-8",  # sparse diagonal
+    "no_account": "M2 2h4v4h-4z",  # squares
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +110,17 @@ class Chart:
         if self.start.year == self.end.year:
             return month_day_label(self.start)
         return date_label(self.start)
+
+    @property
+    def patterns_svg(self) -> SafeString:
+        """The ``<pattern>`` of each patterned outcome shown (bars and legend fill with it)."""
+        return format_html_join(
+            "\n",
+            '<pattern id="pattern-{}" class="outcome-{}" width="8" height="8" '
+            'patternUnits="userSpaceOnUse"><rect class="pattern-ground" width="8" height="8">'
+            '</rect><path class="pattern-mark" d="{}"></path></pattern>',
+            ((o, o, PATTERNS[o]) for o, _ in self.outcomes if o in PATTERNS),
+        )
 
     # The bars and the table are hundreds of small elements: built here, they take a tenth
     # of the time the template engine needs for them.

@@ -123,6 +123,12 @@ def payment(order) -> str:
 
 
 @register.filter
+def conversation_url(conversation: str, workspace) -> str:
+    """The conversation's address in ArminCX (the workspace's pattern), or ""."""
+    return workspace.conversation_url(conversation)
+
+
+@register.filter
 def percent(value) -> str:
     """A number of percent: ``87.5%`` / ``87,5 %``."""
     return formatting.percent_label(value) if value is not None else "—"

@@ -4,12 +4,13 @@ The site-wide policy lives in settings (``X_FRAME_OPTIONS`` and django-csp's
 ``CONTENT_SECURITY_POLICY`` with ``frame-ancestors 'none'``). The sidebar alone may be
 framed, by the ArminCX origins in ``SIDEBAR_FRAME_ANCESTORS``, plus the demo host page's
 origin while DEBUG is on (the demo serves the host page on localhost and the sidebar on
-127.0.0.1, so the iframe is cross-site just as it is inside ArminCX).
+127.0.0.1, so the iframe is cross-site just as it is inside ArminCX), and by the app's own
+pages: the Sidebar tab frames a test sidebar.
 """
 
 from functools import wraps
 
-from csp.constants import NONE
+from csp.constants import SELF
 from csp.decorators import csp_replace
 from django.conf import settings
 from django.core.handlers.exception import response_for_exception
@@ -29,8 +30,9 @@ def sidebar_frame_origins() -> list[str]:
 
 
 def sidebar_frame_ancestors() -> list[str]:
-    """The CSP ``frame-ancestors`` sources for the sidebar: those origins, or none at all."""
-    return sidebar_frame_origins() or [NONE]
+    """The CSP ``frame-ancestors`` sources for the sidebar: those origins, and the app's own
+    pages (the Sidebar tab's test sidebar), whose origin can do all a frame could anyway."""
+    return [SELF, *sidebar_frame_origins()]
 
 
 def sidebar_frameable(view):

@@ -121,7 +121,11 @@ def launch(request):
                 "workspace": workspace,
                 "accounts": accounts,
                 "default_account": default,
-                "host_origins": sidebar_frame_origins(),
+                # The app's own origin too: the Sidebar tab's test sidebar is framed there.
+                "host_origins": [
+                    *sidebar_frame_origins(),
+                    request.build_absolute_uri("/").rstrip("/"),
+                ],
             },
         )
         response["Content-Language"] = session.language
@@ -195,7 +199,15 @@ def _render_result(request, context: dict, result: lookups.LookupResult, *, upda
         }
         for hit in result.hits
     ]
-    context = {**context, "result": result, "hits": hits, "updated": updated}
+    context = {
+        **context,
+        "result": result,
+        "hits": hits,
+        "updated": updated,
+        # What the workspace keeps from its agents (the Sidebar tab): each section is shown
+        # unless hidden here.
+        "hides": {name: not on for name, on in request.workspace.sidebar_sections.items()},
+    }
     return _render(request, f"{PAGE}#result", context)
 
 

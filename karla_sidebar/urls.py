@@ -27,6 +27,8 @@ sidebar_tab_urls = (
         path(f"{SIDEBAR_TAB}rotate/", sidebar_tab.sidebar_secret_rotate, name="rotate"),
         path(f"{SIDEBAR_TAB}settings/", sidebar_tab.sidebar_settings_save, name="settings"),
         path(f"{SIDEBAR_TAB}replies/", sidebar_tab.sidebar_replies_save, name="replies"),
+        path(f"{SIDEBAR_TAB}test/", sidebar_tab.sidebar_test, name="test"),
+        path(f"{SIDEBAR_TAB}test/token/", sidebar_tab.sidebar_test_token, name="test-token"),
     ],
     "sidebar-tab",
 )

@@ -266,3 +266,36 @@ def test_a_lead_sees_who_looked_up_what_account_health_and_opens_the_conversatio
     page.get_by_label("Agent", exact=True).fill("")
     page.get_by_role("button", name="Filter").click()
     expect(page.get_by_text("5 lookups match.")).to_be_visible()
+
+
+@pytest.mark.browser
+def test_an_admin_tries_the_sidebar_from_the_sidebar_tab(page, live_server, alice, shop_account):
+    log_in(page, live_server, "alice")
+    page.goto(f"{live_server.url}/settings/integrations/gokarla/sidebar/")
+    trial = page.get_by_role("region", name="Try the sidebar")
+    trial.get_by_label("Customer e-mail (optional)").fill("jane@example.com")
+    trial.get_by_role("button", name="Open a test sidebar").click()
+
+    frame = page.frame_locator("iframe[title='GoKarla sidebar (test)']")
+    recent = frame.get_by_role("region", name="Customer's recent orders")
+    expect(recent.get_by_role("button", name=re.compile(r"\b1001\b"))).to_be_visible()
+    frame.get_by_label("Order ID or reference number").fill("1001")
+    frame.get_by_role("button", name="Get Order").click()
+    order = frame.get_by_role("article", name="Order #1001")
+    order.get_by_text("Reply to the customer").click()
+    order.get_by_role("button", name="Insert into reply").click()
+    box = page.get_by_label("The conversation's reply box")
+    expect(box).to_have_value(re.compile(r"^Hello Jane Doe,"))
+    expect(page.locator("#host-status")).to_have_text("The sidebar inserted a reply.")
+    assert_accessible(page, "the Sidebar tab with a test sidebar")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "sidebar-tab.png", full_page=True)
+
+    from karla_sidebar.models import LookupRecord
+
+    asked = LookupRecord.objects.filter(automatic=False).get()
+    assert (asked.actor_id, asked.conversation, asked.reference) == (
+        "test:alice",
+        "karla-test",
+        "1001",
+    )

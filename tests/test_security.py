@@ -114,10 +114,12 @@ def test_sidebar_token_as_cookie_or_query_is_refused(workspace, shop_account):
 
 
 def test_sidebar_may_be_framed_only_by_armincx(client, settings, shop_account):
+    """By ArminCX, and by the app's own pages (the Sidebar tab's test sidebar)."""
     settings.SIDEBAR_FRAME_ANCESTORS = ["https://app.armincx.example"]
     for response in (launch(client, sign(claims())), launch(client, "bad")):
         assert "X-Frame-Options" not in response
-        assert "frame-ancestors https://app.armincx.example" in response["Content-Security-Policy"]
+        policy = response["Content-Security-Policy"]
+        assert "frame-ancestors 'self' https://app.armincx.example;" in policy
         assert "'unsafe-inline'" not in response["Content-Security-Policy"]
 
 

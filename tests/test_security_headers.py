@@ -1,4 +1,5 @@
-"""Only the sidebar may be framed, and only by the configured ArminCX origins."""
+"""Only the sidebar may be framed, and only by the configured ArminCX origins (and the app's
+own pages: the Sidebar tab's test sidebar)."""
 
 import pytest
 
@@ -56,6 +57,7 @@ def test_sidebar_is_frameable_by_exactly_the_configured_origins(client, settings
     assert response.status_code == 200
     assert "X-Frame-Options" not in response
     assert _csp(response)["frame-ancestors"] == [
+        "'self'",
         "https://app.armincx.com",
         "https://eu.armincx.com",
     ]
@@ -63,12 +65,12 @@ def test_sidebar_is_frameable_by_exactly_the_configured_origins(client, settings
 
 
 @pytest.mark.urls("tests.launch_urls")
-def test_sidebar_without_configured_origins_cannot_be_framed(client, settings):
+def test_sidebar_without_configured_origins_is_framed_by_the_app_alone(client, settings):
     settings.SIDEBAR_FRAME_ANCESTORS = []
 
     response = client.get("/frameable/")
 
-    assert _csp(response)["frame-ancestors"] == ["'none'"]
+    assert _csp(response)["frame-ancestors"] == ["'self'"]
 
 
 @pytest.mark.urls("tests.launch_urls")
@@ -78,7 +80,11 @@ def test_demo_host_page_may_frame_the_sidebar_in_debug(client, settings):
 
     response = client.get("/frameable/")
 
-    assert _csp(response)["frame-ancestors"] == ["https://app.armincx.com", "http://localhost:8000"]
+    assert _csp(response)["frame-ancestors"] == [
+        "'self'",
+        "https://app.armincx.com",
+        "http://localhost:8000",
+    ]
 
 
 @pytest.mark.urls("tests.launch_urls")
@@ -100,7 +106,7 @@ def test_expired_sidebar_session_answer_stays_frameable(client, settings, db):
 
     assert response.status_code == 401
     assert "X-Frame-Options" not in response
-    assert _csp(response)["frame-ancestors"] == ["https://app.armincx.com"]
+    assert _csp(response)["frame-ancestors"] == ["'self'", "https://app.armincx.com"]
 
 
 @pytest.mark.urls("tests.launch_urls")
@@ -111,7 +117,7 @@ def test_error_raised_in_the_sidebar_stays_frameable(client, settings):
 
     assert response.status_code == 403
     assert "X-Frame-Options" not in response
-    assert _csp(response)["frame-ancestors"] == ["https://app.armincx.com"]
+    assert _csp(response)["frame-ancestors"] == ["'self'", "https://app.armincx.com"]
 
 
 @pytest.mark.urls("tests.launch_urls")

@@ -6,6 +6,8 @@ from .views import (
     sidebar_secret_rotate,
     sidebar_settings_save,
     sidebar_tab,
+    sidebar_test,
+    sidebar_test_token,
 )
 
 __all__ = [
@@ -14,4 +16,6 @@ __all__ = [
     "sidebar_secret_rotate",
     "sidebar_settings_save",
     "sidebar_tab",
+    "sidebar_test",
+    "sidebar_test_token",
 ]

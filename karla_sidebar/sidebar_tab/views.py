@@ -7,17 +7,21 @@ access, check the form's shape, call one service, render the page or, for an HTM
 the partial of the same template.
 """
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import services
 from accounts.access import workspace_required
 from accounts.reply_templates import reply_template_texts, reply_templates_save
+from karla_sidebar.armincx import launch_token_mint
 from karla_sidebar.languages import supported_language
 from karla_sidebar.replies import (
     KINDS,
@@ -29,16 +33,22 @@ from karla_sidebar.replies import (
 )
 from karla_sidebar.security import sidebar_frame_origins
 
-from .forms import ReplyTemplatesForm, SidebarSettingsForm
+from .forms import ReplyTemplatesForm, SidebarSettingsForm, TestSidebarForm
 
 SIDEBAR_PAGE = "accounts/gokarla-sidebar.html"
+# The test sidebar's agent and conversation, as the history shows them.
+TEST_AGENT_PREFIX = "test:"
+TEST_CONVERSATION = "karla-test"
 
 
 def _sidebar_tab(request, *, revealed=False, partial="secret", status=200, **forms):
-    """The Sidebar tab: embedding, secret, the agents' settings and reply templates. An HTMX
-    request gets ``partial`` (the secret, or the reply templates with their previews)."""
+    """The Sidebar tab: trying the sidebar, embedding, secret, the agents' settings and reply
+    templates. An HTMX request gets ``partial`` (the secret, or the reply templates with their
+    previews)."""
     language = _reply_language(request)
     context = {
+        "test_form": forms.get("test_form") or TestSidebarForm(),
+        "test_sidebar": forms.get("test_sidebar"),
         "tab": "sidebar",
         "can_change": request.membership.is_admin,
         "revealed": revealed,
@@ -138,6 +148,51 @@ def sidebar_replies_save(request):
         % {"language": dict(settings.LANGUAGES)[language]},
     )
     return redirect(f"{reverse('sidebar-tab:page')}?language={language}#reply-templates")
+
+
+def _test_launch_token(request, form: TestSidebarForm) -> str:
+    """A launch token for the admin, as ArminCX signs one for an agent: a test conversation
+    of the customer asked for, in the admin's own time zone."""
+    user = request.user
+    return launch_token_mint(
+        workspace=request.workspace,
+        agent_id=f"{TEST_AGENT_PREFIX}{user.get_username()}",
+        agent_name=user.get_full_name() or user.get_username(),
+        conversation=TEST_CONVERSATION,
+        customer_email=form.cleaned_data["customer_email"],
+        tz=timezone.get_current_timezone_name(),
+        locale=form.cleaned_data["locale"],
+    )
+
+
+@require_GET
+@workspace_required(admin=True)
+def sidebar_test(request):
+    """The Sidebar tab with a test sidebar in a frame: launched as the admin, in a test
+    conversation; its lookups go into the history under the admin's name."""
+    form = TestSidebarForm(request.GET)
+    if not form.is_valid():
+        return _sidebar_tab(request, test_form=form, status=422)
+    query = urlencode({name: value for name, value in form.cleaned_data.items() if value})
+    test_sidebar = {
+        "src": (
+            f"{reverse('sidebar:launch')}?{urlencode({'token': _test_launch_token(request, form)})}"
+        ),
+        "origin": request.build_absolute_uri("/").rstrip("/"),
+        "token_url": f"{reverse('sidebar-tab:test-token')}?{query}",
+    }
+    return _sidebar_tab(request, test_form=form, test_sidebar=test_sidebar)
+
+
+@require_GET
+@workspace_required(admin=True)
+def sidebar_test_token(request):
+    """The test sidebar's host asks for a fresh launch token when its session has ended
+    (the README's "Host messages"), as ArminCX's page does."""
+    form = TestSidebarForm(request.GET)
+    if not form.is_valid():
+        return JsonResponse({"error": form.errors.get_json_data()}, status=400)
+    return JsonResponse({"token": _test_launch_token(request, form)})
 
 
 @require_POST

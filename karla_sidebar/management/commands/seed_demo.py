@@ -19,6 +19,7 @@ from karla_sidebar.gokarla import GoKarlaError
 
 DEMO_SIDEBAR_SECRET = "demo-sidebar-secret"  # noqa: S105 (documented demo value)
 DEMO_API_KEY = "karla_demo_api_key"  # documented demo value
+DEMO_CONVERSATION_LINK = "http://localhost:8000/demo/conversation/?conversation={conversation}"
 DEMO_USERS = {"admin": Membership.Role.ADMIN, "lead": Membership.Role.LEAD}
 DEMO_ACCOUNTS = [
     ("Demo Shop", "demo-shop", "karla-demo-token"),
@@ -44,6 +45,8 @@ class Command(BaseCommand):
                 "name": "Demo Workspace",
                 "sidebar_secret": DEMO_SIDEBAR_SECRET,
                 "sidebar_language": "en",
+                # The history links each conversation to the demo's ArminCX stand-in.
+                "conversation_url_pattern": DEMO_CONVERSATION_LINK,
             },
         )
         User = get_user_model()

@@ -243,9 +243,14 @@ def _groups(
     query grouped by ``keys`` and the rounded latency; ``split`` makes the values of ``keys``
     the group's key and label."""
     tallies: dict[tuple, _Tally] = defaultdict(_Tally)
+    # Grouped by the rounded latency first: grouped by an agent or account column first,
+    # SQLite would walk that column's index for its order, through the whole workspace,
+    # however few rows the other filters leave (PostgreSQL groups with a hash either way).
+    # Django groups by plain fields before expressions: the keys are annotations too.
+    aliases = {f"group_{index}": F(key) for index, key in enumerate(keys)}
     rows = (
-        records.annotate(latency=LATENCY_BUCKET)
-        .values_list(*keys, "latency")
+        records.annotate(latency=LATENCY_BUCKET, **aliases)
+        .values_list("latency", *aliases)
         .annotate(
             n=Count("*"),
             found=Count("outcome", filter=Q(outcome=LookupRecord.Outcome.FOUND)),
@@ -253,7 +258,7 @@ def _groups(
         )
         .order_by()
     )
-    for *values, latency, lookups, found, failures in rows:
+    for latency, *values, lookups, found, failures in rows:
         key, label = split(values)
         tallies[key].add(label, latency, lookups, found, failures)
     return tallies

@@ -186,6 +186,12 @@ def test_axe_finds_nothing_on_the_admin_pages(page, live_server, alice, shop_acc
     assert_accessible(page, "the Sidebar tab")
     page.goto(f"{live_server.url}{HISTORY}")
     assert_accessible(page, "the History tab, empty")
+    page.goto(f"{live_server.url}{HISTORY}?date_from=soon")
+    expect(page.get_by_role("alert")).to_contain_text("Check the filters.")
+    assert_accessible(page, "the History tab, its filters refused")
+    page.goto(f"{live_server.url}{ACCOUNTS}add/")
+    page.get_by_role("button", name="Connect").click()
+    assert_accessible(page, "Add account as a page of its own, refused")
 
 
 @pytest.mark.browser
@@ -266,6 +272,26 @@ def test_a_lead_sees_who_looked_up_what_account_health_and_opens_the_conversatio
     page.get_by_label("Agent", exact=True).fill("")
     page.get_by_role("button", name="Filter").click()
     expect(page.get_by_text("5 lookups match.")).to_be_visible()
+
+    # Custom dates show their fields; a preset hides and clears them.
+    period, since = page.get_by_label("Period"), page.get_by_label("From", exact=True)
+    expect(since).to_be_hidden()
+    period.select_option("custom")
+    expect(since).to_be_visible()
+    since.fill((timezone.localdate() - dt.timedelta(days=1)).isoformat())
+    since.dispatch_event("change")
+    expect(page).to_have_url(re.compile(r"period=custom&date_from="))
+    period.select_option("30")
+    expect(since).to_be_hidden()
+    expect(page).to_have_url(re.compile(r"\?period=30&automatic=on$"))
+    assert since.input_value() == ""
+
+    # Read only for a lead: the Accounts and Sidebar tabs.
+    page.goto(f"{live_server.url}{ACCOUNTS}")
+    assert_accessible(page, "the Accounts tab as a lead")
+    page.goto(f"{live_server.url}/settings/integrations/gokarla/sidebar/")
+    expect(page.get_by_text("Open a test sidebar")).to_have_count(0)
+    assert_accessible(page, "the Sidebar tab as a lead")
 
 
 @pytest.mark.browser

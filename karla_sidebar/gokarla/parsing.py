@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -83,6 +84,8 @@ CARRIER_NAMES = {
 
 # The only sign of a cancelled order GoKarla sends (an event of a draft shipment).
 _CANCELLED_EVENT = "ORDER_CANCELLED"
+# A link with any of these in it is not one a browser should be given (see ``_web_url``).
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f]")
 _ADDRESS_FIELDS = (
     "name",
     "company",
@@ -601,7 +604,7 @@ def _web_url(value: Any) -> str:
     scheme, separator, rest = text.partition("://")
     if not separator or scheme.lower() not in ("https", "http") or not rest or rest[0] in "/\\":
         return ""
-    if any(char.isspace() or ord(char) < 32 for char in text):
+    if _SPACE_OR_CONTROL.search(text):
         return ""
     return text
 

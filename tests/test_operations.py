@@ -53,6 +53,15 @@ def test_production_start_without_a_secret_stops_with_a_clear_message(missing):
     assert f"{missing} is not set" in result.stderr
 
 
+def test_the_demo_profile_starts_without_warnings(tmp_path):
+    """``make run`` checks the project on every start: a new user sees no warnings there."""
+    database = str(tmp_path / "db.sqlite3")
+    result = manage("check", "--database", "default", DEBUG="1", SQLITE_PATH=database)
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+    assert "WARNINGS" not in result.stderr + result.stdout
+
+
 def test_bad_boolean_is_refused_loudly():
     result = manage("check", DEBUG="maybe")
     assert result.returncode != 0

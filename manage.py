@@ -8,8 +8,15 @@ from pathlib import Path
 
 def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "karla_sidebar.settings")
-    from django.core.exceptions import ImproperlyConfigured
-    from django.core.management import execute_from_command_line
+    try:
+        from django.core.exceptions import ImproperlyConfigured
+        from django.core.management import execute_from_command_line
+    except ImportError as error:
+        # A Python without the requirements (no .venv yet, or not its python): one line.
+        sys.exit(
+            f"Karla Sidebar's requirements are not installed for {sys.executable} ({error}): "
+            "`make run` creates .venv and installs them; then use .venv/bin/python manage.py."
+        )
 
     try:
         execute_from_command_line(sys.argv)

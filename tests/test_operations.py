@@ -296,3 +296,24 @@ def test_an_unconfigured_checkout_says_what_to_run_in_one_line(tmp_path):
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("Karla Sidebar is not configured: SECRET_KEY is not set.")
     assert "`make run` writes one" in line
+
+
+def test_a_python_without_the_requirements_says_what_to_run_in_one_line():
+    """``python3 manage.py …`` on a fresh clone, before ``make run`` made .venv: one line."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
+    result = subprocess.run(
+        [sys.executable, "-S", "manage.py", "check"],  # -S: no site-packages, so no Django
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("Karla Sidebar's requirements are not installed for ")
+    assert "`make run` creates .venv" in line

@@ -690,10 +690,33 @@ def test_keyboard_only_lookup_preview_and_insert(page, demo):
     assert page.evaluate("window.karlaTestMarker") == "no reload"
 
 
+def _expire_the_next_lookup(page):
+    """The sidebar's next lookup carries its session token as it would be after the idle
+    lifetime (signed an hour ago), so no test waits that lifetime out; later requests go as
+    they are."""
+    from django.core import signing
+
+    from karla_sidebar.sidebar_session import SIDEBAR_TOKEN_SALT
+
+    class HourAgo(signing.TimestampSigner):
+        def timestamp(self):
+            return signing.b62_encode(int(time.time()) - 3600)
+
+    def expired(route, request):
+        token = request.headers["x-karla-sidebar-token"]
+        session = signing.loads(token, salt=SIDEBAR_TOKEN_SALT)
+        old = HourAgo(salt=SIDEBAR_TOKEN_SALT).sign_object(session, compress=True)
+        route.continue_(headers={**request.headers, "x-karla-sidebar-token": old})
+
+    page.route(LOOKUPS, expired, times=1)
+
+
+LOOKUPS = re.compile(r"/sidebar/(order|shipment)/$")
+
+
 @pytest.mark.browser
 @pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
-def test_an_expired_session_resumes_in_place_through_the_host(page, demo, settings):
-    settings.SIDEBAR_TOKEN_SECONDS = 3  # read on every request: the session ends after 3 s idle
+def test_an_expired_session_resumes_in_place_through_the_host(page, demo):
     page.goto(f"{demo.sidebar}{DEMO}")
     frame, _ = _sidebar_frame(page, "GoKarla sidebar")
     frame.get_by_label("Order ID or reference number").fill("1001")
@@ -705,7 +728,7 @@ def test_an_expired_session_resumes_in_place_through_the_host(page, demo, settin
     page.evaluate("window.karlaTestMarker = 'no reload'")
     fetched = order.locator("footer time").text_content()
 
-    time.sleep(4)  # idle: the sidebar token expires
+    _expire_the_next_lookup(page)
     order.get_by_role("button", name="Refresh").click()
     # The sidebar asked the host (karla:session-expired), the host answered with a fresh
     # launch token (karla:launch-token), and the Refresh went through: same page, same inputs.
@@ -781,13 +804,11 @@ def test_axe_finds_nothing_in_any_sidebar_state(page, demo, settings):
     expect(page.locator("#result .error-card")).to_contain_text("Try again", timeout=15_000)
     assert_accessible(page, "timed out, with Try again")
 
-    settings.SIDEBAR_TOKEN_SECONDS = 2  # no host to ask here: the sidebar says so
-    time.sleep(3)
+    _expire_the_next_lookup(page)  # no host to ask here: the sidebar says so
     look_up("Order ID or reference number", "Get Order", "1001")
     expect(page.locator("#session-state")).to_contain_text("expired")
     assert_accessible(page, "session expired, no host")
 
-    settings.SIDEBAR_TOKEN_SECONDS = 900
     open_sidebar(locale="de")
     look_up("Bestell-ID oder Referenznummer", "Bestellung abrufen", "1001")
     expect(page.get_by_role("article", name="Bestellung #1001")).to_be_visible()

@@ -41,12 +41,14 @@ from run import (
     ROOT,
     BenchError,
     base_env,
+    each_profile,
     in_work_folder,
     pg_create,
     pg_drop,
     postgres_and_redis,
     run_command,
     say,
+    some_profile_failed,
     start_sandbox,
     stop_on_signals,
     write_section,
@@ -301,16 +303,9 @@ def main() -> int:
         _, url = start_sandbox(env, work, latency_ms=0)
         env["SANDBOX_URL"] = url
         say(f"sandbox on {url}, answering at once")
-        return {
-            key.strip(): measure(key.strip(), env, url, options, work)
-            for key in options.profiles.split(",")
-        }
+        return each_profile(options.profiles, lambda key: measure(key, env, url, options, work))
 
-    results = in_work_folder(
-        "karla-bench-bypasses-",
-        profiles,
-        failed=lambda found: any("failed" in figures for figures in found.values()),
-    )
+    results = in_work_folder("karla-bench-bypasses-", profiles, failed=some_profile_failed)
     if results is None:
         return 130
     run = {

@@ -1003,6 +1003,16 @@ def stop_on_signals() -> None:
     signal.signal(signal.SIGHUP, _terminate)
 
 
+def each_profile(names: str, measure) -> dict:
+    """``measure(key)`` for each of the comma-separated profile ``names``, by key."""
+    return {key.strip(): measure(key.strip()) for key in names.split(",")}
+
+
+def some_profile_failed(results: dict) -> bool:
+    """Whether a profile's figures say it failed (then its servers' logs are kept)."""
+    return any("failed" in figures for figures in results.values())
+
+
 def in_work_folder(prefix: str, run, *, failed=lambda results: False) -> dict | None:
     """``run(work)`` in a temporary folder, every service it started stopped on the way out.
     The folder (the servers' logs) is kept when ``failed(results)`` or on an error, else

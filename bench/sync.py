@@ -51,12 +51,14 @@ from run import (
     BenchError,
     Service,
     base_env,
+    each_profile,
     in_work_folder,
     pg_create,
     pg_drop,
     print_targets,
     run_command,
     say,
+    some_profile_failed,
     stop_on_signals,
     write_section,
 )
@@ -376,16 +378,11 @@ def main() -> int:
         sandbox, url = start_sandbox(env, work, orders)
         say(f"sandbox on {url}: {orders} generated orders, {LATENCY_MS} ms latency per answer")
         env["SANDBOX_URL"] = url
-        return {
-            key.strip(): run_profile(key.strip(), env, sandbox, url, work, orders)
-            for key in options.profiles.split(",")
-        }
+        return each_profile(
+            options.profiles, lambda key: run_profile(key, env, sandbox, url, work, orders)
+        )
 
-    results = in_work_folder(
-        "karla-bench-sync-",
-        profiles,
-        failed=lambda found: any("failed" in figures for figures in found.values()),
-    )
+    results = in_work_folder("karla-bench-sync-", profiles, failed=some_profile_failed)
     if results is None:
         return 130
     run = {

@@ -51,6 +51,7 @@ from run import (
     BenchError,
     CpuMeter,
     base_env,
+    each_profile,
     exceptions_logged,
     in_work_folder,
     percentiles,
@@ -61,6 +62,7 @@ from run import (
     redis_flush,
     run_command,
     say,
+    some_profile_failed,
     start_app,
     start_sandbox,
     stop_on_signals,
@@ -445,16 +447,12 @@ def main() -> int:
         env = base_env()
         sandbox, sandbox_url = start_sandbox(env, work, latency_ms=0)
         env["SANDBOX_URL"] = sandbox_url
-        return {
-            key.strip(): run_profile(key.strip(), env, sandbox, sandbox_url, work, options)
-            for key in options.profiles.split(",")
-        }
+        return each_profile(
+            options.profiles,
+            lambda key: run_profile(key, env, sandbox, sandbox_url, work, options),
+        )
 
-    results = in_work_folder(
-        "karla-bench-webhooks-",
-        profiles,
-        failed=lambda found: any("failed" in figures for figures in found.values()),
-    )
+    results = in_work_folder("karla-bench-webhooks-", profiles, failed=some_profile_failed)
     if results is None:
         return 130
     templates = Deliveries(prefix="X").templates

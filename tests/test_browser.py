@@ -651,6 +651,27 @@ def test_a_slow_lookup_dims_and_disables_the_card_before_it(page, demo, settings
 
 @pytest.mark.browser
 @pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
+def test_a_new_reference_during_a_slow_lookup_replaces_it(page, demo, settings):
+    """The agent corrects the reference while GoKarla is slow: Enter asks the new question at
+    once, and the old one's answer never shows under the new reference."""
+    settings.GOKARLA_DEADLINE_SECONDS = 3
+    page.goto(f"{demo.sidebar}{DEMO}")
+    frame, _ = _sidebar_frame(page, "GoKarla sidebar")
+    order_input = frame.get_by_label("Order ID or reference number")
+    order_input.fill("err-timeout")  # the sandbox answers after 30 s; the app gives up at 3
+    order_input.press("Enter")
+    expect(frame.locator("#result")).to_have_attribute("aria-busy", "true")
+    order_input.fill("1005")
+    order_input.press("Enter")
+    order = frame.get_by_role("article", name="Order #1005")
+    expect(order).to_be_visible(timeout=2_500)
+    page.wait_for_timeout(3_500)  # past the first lookup's deadline
+    expect(order).to_be_visible()
+    expect(frame.locator("#result .error-card")).to_have_count(0)
+
+
+@pytest.mark.browser
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 def test_keyboard_only_lookup_preview_and_insert(page, demo):
     page.goto(f"{demo.sidebar}{DEMO}")
     frame, _ = _sidebar_frame(page, "GoKarla sidebar")

@@ -325,3 +325,23 @@ def test_an_admin_tries_the_sidebar_from_the_sidebar_tab(page, live_server, alic
         "karla-test",
         "1001",
     )
+
+
+@pytest.mark.browser
+def test_a_keyboard_preview_of_the_reply_templates_keeps_the_focus(page, live_server, alice):
+    """Preview swaps the templates' section: the focus goes to the template to fix, else back
+    to Preview, never to the top of the page."""
+    log_in(page, live_server, "alice")
+    page.goto(f"{live_server.url}/settings/integrations/gokarla/sidebar/")
+    page.get_by_label("Order shipped or delivered").fill("Hello {customer_nme}")
+    page.get_by_role("button", name="Preview").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Unknown placeholder {customer_nme}")).to_be_visible()
+    expect(page.get_by_label("Order shipped or delivered")).to_be_focused()
+
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Hello {customer_name}")
+    tab_until_focused(page, page.get_by_role("button", name="Preview"))
+    page.keyboard.press("Enter")
+    expect(page.locator(".reply-preview").first).to_contain_text("Hello Jane Doe")
+    expect(page.get_by_role("button", name="Preview")).to_be_focused()

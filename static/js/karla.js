@@ -165,6 +165,16 @@ document.addEventListener("change", function (event) {
     if (target) { target.focus(); }
   });
 
+  // Preview replaces the reply templates' section: the focus goes to the first template to
+  // fix (its message is read with it), else back to Preview, never to the top of the page.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var asker = event.detail.requestConfig && event.detail.requestConfig.elt;
+    var section = document.getElementById("reply-templates");
+    if (!section || !asker || asker.getAttribute("hx-target") !== "#reply-templates") { return; }
+    var target = section.querySelector("[aria-invalid=true]") || section.querySelector("button[name=preview]");
+    if (target) { target.focus(); }
+  });
+
   // A page that opens after a change (without JavaScript's swaps, or a plain form) says what
   // happened: its message takes the focus.
   // A form refused without JavaScript's help opens with the focus on the field to fix.

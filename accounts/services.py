@@ -145,7 +145,7 @@ def account_connect(
                 account,
                 AccountActivity.Action.CONNECTED,
                 actor,
-                f"Shop {shop.name} ({endpoint.shop_slug}) at {endpoint.api_root}",
+                f"{shop.name} ({endpoint.shop_slug}) · {endpoint.api_root}",  # no language
             )
     except IntegrityError:
         raise DuplicateAccount() from None

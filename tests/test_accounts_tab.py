@@ -150,6 +150,26 @@ def test_connect_stores_the_api_root_that_answered(alice_client, workspace):
 
 @responses.activate
 @pytest.mark.django_db
+def test_the_activity_reads_in_the_viewer_s_language(alice_client, workspace):
+    """Stored details say nothing in a language of their own (the shop and its address), or
+    are notes translated when shown."""
+    from accounts.webhooks import LEFT_BEHIND_NOTE
+
+    responses.get(SHOP_ROOT, status=404, json={"detail": "Not Found"})
+    responses.get(API_ROOT, json={"slug": "acme", "name": "Acme Store"})
+    add(alice_client, "https://acme.gokarla.io", "sidebar-key", "tok-123")
+    AccountActivity.objects.create(
+        workspace=workspace, account_label="Old Shop", action=AccountActivity.Action.REMOVED,
+        detail=LEFT_BEHIND_NOTE,
+    )  # fmt: skip
+    body = html.unescape(alice_client.get(ACCOUNTS, HTTP_ACCEPT_LANGUAGE="de").content.decode())
+    assert "Acme Store (acme) · https://api.gokarla.io/v1" in body
+    assert " at https://" not in body
+    assert "Sein Webhook konnte bei GoKarla nicht gelöscht werden" in body
+
+
+@responses.activate
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("url", "username", "shop_slug", "advice"),
     [

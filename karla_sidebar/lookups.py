@@ -49,8 +49,8 @@ from karla_sidebar.gokarla import (
     UnexpectedResponse,
     tracking_key,
 )
-from karla_sidebar.lookup_records import record_new, record_save
-from karla_sidebar.models import LookupRecord, ShipmentIndexEntry, storable
+from karla_sidebar.lookup_records import record_new, record_save, record_summary
+from karla_sidebar.models import LookupRecord, ShipmentIndexEntry
 from karla_sidebar.shipment_index import (
     news_key,
     shipment_index_digest,
@@ -351,18 +351,6 @@ def _worst(errors: list, action: str, several: bool) -> GoKarlaError | LookupRef
     )
 
 
-def _summary(hits: list[Hit]) -> str:
-    if not hits:
-        return ""
-    record = hits[0].record
-    if isinstance(record, Shipment):
-        return f"{record.carrier_name} · {record.status.label}"[:200]
-    text = f"#{record.order_number} · {record.status.label}"
-    if len(hits) > 1:
-        text = f"{len(hits)} orders; first {text}"
-    return text[:200]
-
-
 def _lookup(*, workspace, action, reference, account, actor: Actor, use_cache=True):
     """Every lookup's one path: ask the chosen accounts, learn from their answers, keep the
     hits the caller may see, and record one history row whatever happens."""
@@ -455,7 +443,7 @@ def _record_found(record: LookupRecord, hits: list[Hit]) -> None:
     record.cached = all(hit.cached for hit in hits)
     record.stale = any(hit.stale for hit in hits)
     record.upstream_status = None if record.cached else 200
-    record.summary = storable(_summary(hits), 200)
+    record.summary = record_summary([hit.record for hit in hits])
     record.resolved_by = hits[0].resolved_by
     if len({hit.account_id for hit in hits}) == 1 and not record.account_id:
         record.account_id, record.account_label = hits[0].account_id, hits[0].account_label

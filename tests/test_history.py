@@ -1000,6 +1000,35 @@ def test_the_export_s_header_is_in_the_viewer_s_language(leo_client, workspace):
     assert row[header.index("Ergebnis")] == "found"  # codes stay codes, for spreadsheets
 
 
+def test_the_summaries_read_in_the_viewer_s_language(client, leo_client, workspace, shop_account):
+    """Stored once, in English; a German lead reads German statuses (and counts)."""
+    from django.conf import settings as django_settings
+
+    headers = sidebar_headers(client, workspace)
+    client.post("/sidebar/order/", {"reference": "1001"}, **headers)
+    client.post("/sidebar/shipment/", {"reference": "00340434161094042557"}, **headers)
+    record(workspace, action="customer_orders", summary="2 orders; first #1001 · Fulfilled")
+    record(workspace, summary="#1 · not a status of ours")
+
+    def summaries(language: str) -> list[str]:
+        leo_client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = language
+        page = leo_client.get(HISTORY, {"period": "all"}).content.decode()
+        return re.findall(r'<br><span class="muted small">([^<]*·[^<]*)</span>', page)
+
+    assert summaries("de") == [
+        "#1 · not a status of ours",
+        "2 Bestellungen; erste #1001 · Versandt",
+        "DHL · Unterwegs",
+        "#1001 · Versandt",
+    ]
+    assert summaries("en") == [
+        "#1 · not a status of ours",
+        "2 orders; first #1001 · Fulfilled",
+        "DHL · In transit",
+        "#1001 · Fulfilled",
+    ]
+
+
 # Isolation
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from karla_sidebar import formatting
 from karla_sidebar.formatting import discount_label, eta_label, money_label, pickup_kind_label
 from karla_sidebar.gokarla import Discount, Eta, OrderStatus, ShipmentStatus
+from karla_sidebar.lookup_records import summary_shown
 
 register = template.Library()
 
@@ -31,6 +32,13 @@ BADGE_COLOURS = {
     ShipmentStatus.DELIVERY_FAILED: "red",
     ShipmentStatus.UNKNOWN: "grey",
 }
+
+
+@register.filter
+def lookup_summary(summary: str, action: str) -> str:
+    """A history row's summary in the viewer's language:
+    ``{{ record.summary|lookup_summary:record.action }}``."""
+    return summary_shown(summary, action)
 
 
 @register.filter

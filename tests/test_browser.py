@@ -828,6 +828,7 @@ def test_axe_finds_nothing_in_any_sidebar_state(page, demo, settings):
     _expire_the_next_lookup(page)  # no host to ask here: the sidebar says so
     look_up("Order ID or reference number", "Get Order", "1001")
     expect(page.locator("#session-state")).to_contain_text("expired")
+    expect(page.locator("#lookup-status")).to_have_text(page.locator("#session-state").inner_text())
     assert_accessible(page, "session expired, no host")
 
     open_sidebar(locale="de")

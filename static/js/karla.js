@@ -243,6 +243,7 @@ document.addEventListener("change", function (event) {
   function showState(kind) {
     state.hidden = !kind;
     state.textContent = kind ? state.getAttribute("data-" + kind) : "";
+    if (kind) { karla.announce(state.textContent); }  // not "Looking up…" any more
   }
 
   function sessionEnded(request) {
@@ -307,7 +308,11 @@ document.addEventListener("change", function (event) {
     if (event.detail.target === result) {
       current = event.detail.xhr;
       swapped = false;
-      followAfter = !!asker.closest("#result, #customer-orders");
+      // A row or a card's button: the inputs follow what it shows. Not a Refresh: the same
+      // lookup again leaves whatever the agent has typed meanwhile.
+      var form = asker.closest("form");
+      followAfter = !!asker.closest("#result, #customer-orders") &&
+        !(form && form.querySelector("input[name=refresh]"));
       setBusy(true);
       karla.announce(karla.text("lookingUp"));
     }

@@ -268,6 +268,7 @@ def test_a_lead_sees_who_looked_up_what_account_health_and_opens_the_conversatio
     expect(conversation).to_have_title("Conversation · ArminCX")
 
     page.get_by_label("Include automatic lookups").check()
+    expect(page).to_have_url(re.compile(r"agent=a-1.*automatic=on"))  # the answer is in
     expect(page.get_by_text("3 lookups match.")).to_be_visible()  # Ada made none automatically
     page.get_by_label("Agent", exact=True).fill("")
     page.get_by_role("button", name="Filter").click()

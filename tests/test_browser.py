@@ -665,7 +665,8 @@ def test_a_new_reference_during_a_slow_lookup_replaces_it(page, demo, settings):
     order_input.press("Enter")
     order = frame.get_by_role("article", name="Order #1005")
     expect(order).to_be_visible(timeout=2_500)
-    page.wait_for_timeout(3_500)  # past the first lookup's deadline
+    _wait_for_history_row(reference="err-timeout")  # the first lookup gave up (its deadline)
+    page.wait_for_timeout(300)  # time for its answer to arrive, were it still awaited
     expect(order).to_be_visible()
     expect(frame.locator("#result .error-card")).to_have_count(0)
 
@@ -709,6 +710,16 @@ def test_keyboard_only_lookup_preview_and_insert(page, demo):
     expect(order_input).to_be_focused()
     expect(frame.locator("#lookup-status")).to_have_text("Result cleared.")
     assert page.evaluate("window.karlaTestMarker") == "no reload"
+
+
+def _wait_for_history_row(*, reference: str, seconds: float = 10) -> None:
+    """Until the app has recorded a lookup of ``reference`` (it records one when it is done)."""
+    from karla_sidebar.models import LookupRecord
+
+    deadline = time.monotonic() + seconds
+    while not LookupRecord.objects.filter(reference=reference).exists():
+        assert time.monotonic() < deadline, f"no history row for {reference!r}"
+        time.sleep(0.05)
 
 
 def _expire_the_next_lookup(page):

@@ -21,14 +21,14 @@ from karla_sidebar.models import LookupRecord
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def manage(*args, **env):
+def manage(*args, python_flags: tuple[str, ...] = (), **env):
     base = {
         k: v
         for k, v in os.environ.items()
         if k not in {"SECRET_KEY", "FIELD_ENCRYPTION_KEY", "DJANGO_SETTINGS_MODULE", "DEBUG"}
     }
     return subprocess.run(
-        [sys.executable, "manage.py", *args],
+        [sys.executable, *python_flags, "manage.py", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -300,19 +300,8 @@ def test_an_unconfigured_checkout_says_what_to_run_in_one_line(tmp_path):
 
 def test_a_python_without_the_requirements_says_what_to_run_in_one_line():
     """``python3 manage.py …`` on a fresh clone, before ``make run`` made .venv: one line."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    env = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
-    result = subprocess.run(
-        [sys.executable, "-S", "manage.py", "check"],  # -S: no site-packages, so no Django
-        cwd=Path(__file__).resolve().parent.parent,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    # -S: no site-packages, so no Django (nor through PYTHONPATH).
+    result = manage("check", python_flags=("-S",), PYTHONPATH="")
     assert result.returncode == 1
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("Karla Sidebar's requirements are not installed for ")

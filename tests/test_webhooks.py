@@ -163,7 +163,7 @@ class TestRefused:
              "invalid_signature"),
             (lambda body, sig: (body, signed(body, at=int(time.time()) - 301)), 401,
              "signature_expired"),
-            (lambda body, sig: (body, signed(body, at=int(time.time()) + 301)), 401,
+            (lambda body, sig: (body, signed(body, at=int(time.time()) + 360)), 401,
              "signature_expired"),
             (lambda body, sig: (body, None), 400, "invalid_signature_header"),
             (lambda body, sig: (body, "sha256=abc"), 400, "invalid_signature_header"),
